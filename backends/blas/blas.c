@@ -1,0 +1,322 @@
+/*
+ * blas.c -- the blas backend: the batched matrix form through CBLAS,
+ * parallel over samples.
+ *
+ * Each worker takes a contiguous share of the samples and walks it in
+ * blocks small enough to stay in cache, doing the forward pass, the cost,
+ * the backward pass and the gradient accumulation for a block before it
+ * moves on, so the data matrix is read once per evaluation. Workers keep
+ * private gradients that are summed in worker order at the end, so the
+ * result is the same, bit for bit, for a given thread count.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+
+#include "backend.h"
+#include "thread_pool.h"
+
+/* Samples per block: a block of 1024-feature rows is 512 KiB, half of a
+ * 1 MiB L2, and its products stay small enough that OpenBLAS runs them in
+ * the calling thread. */
+#define BLOCK_SAMPLES 64
+
+/* Deeper networks than this are refused rather than allocated per call. */
+#define MAX_LAYERS 64
+
+typedef struct worker_space {
+    double *grad;        /* private gradient, n_params */
+    double *activations; /* per layer l >= 1: BLOCK_SAMPLES x s_l */
+    double *deltas;      /* same layout */
+    double cost;
+    size_t correct;
+} worker_space;
+
+typedef struct blas_state {
+    thread_pool *pool;
+    int threads;
+    worker_space *workers;
+    size_t grad_capacity;  /* doubles allocated per worker gradient */
+    size_t unit_capacity;  /* doubles allocated per worker activation block */
+} blas_state;
+
+typedef struct evaluation_task {
+    blas_state *state;
+    const galann_eval_request *req;
+    size_t offsets[MAX_LAYERS];      /* where Theta_l starts in theta */
+    size_t unit_offsets[MAX_LAYERS]; /* where layer l starts in a block's activations */
+} evaluation_task;
+
+static double softplus(double t)
+{
+    return (t > 0.0 ? t : 0.0) + log1p(exp(-fabs(t)));
+}
+
+/* A_l = g(Theta_l [1; A_{l-1}]) for a block of b samples: the bias column
+ * is written first and the product added by dgemm (beta = 1). The output
+ * layer keeps z in delta_L for the stable cost. */
+static void forward_block(const galann_net_view *net, const evaluation_task *t, worker_space *w, const double *x,
+                          size_t ldx, size_t b)
+{
+    const double *in = x;
+    size_t ld_in = ldx;
+    size_t L = net->n_layers - 1;
+    for (size_t l = 1; l <= L; l++) {
+        size_t rows = net->sizes[l], cols = net->sizes[l - 1];
+        const double *theta = net->theta + t->offsets[l];
+        double *a = w->activations + t->unit_offsets[l];
+        for (size_t i = 0; i < b; i++) {
+            for (size_t r = 0; r < rows; r++)
+                a[i * rows + r] = theta[r * (cols + 1)];
+        }
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)b, (int)rows, (int)cols, 1.0, in, (int)ld_in,
+                    theta + 1, (int)(cols + 1), 1.0, a, (int)rows);
+        if (l == L)
+            memcpy(w->deltas + t->unit_offsets[l], a, b * rows * sizeof *a);
+        for (size_t e = 0; e < b * rows; e++)
+            a[e] = 1.0 / (1.0 + exp(-a[e]));
+        in = a;
+        ld_in = rows;
+    }
+}
+
+/* Cost terms, outputs, correct predictions and delta_L = a_L - y. */
+static void score_block(const galann_eval_request *req, const evaluation_task *t, worker_space *w, size_t first,
+                        size_t b)
+{
+    const galann_net_view *net = &req->net;
+    size_t L = net->n_layers - 1, k = net->sizes[L];
+    const double *a = w->activations + t->unit_offsets[L];
+    double *delta = w->deltas + t->unit_offsets[L];
+    for (size_t i = 0; i < b; i++) {
+        int32_t label = req->data.y[first + i];
+        const double *out = a + i * k;
+        double *d = delta + i * k;
+        if (req->cost) {
+            for (size_t c = 0; c < k; c++)
+                w->cost += label == (int32_t)c ? softplus(-d[c]) : softplus(d[c]);
+        }
+        if (req->outputs)
+            memcpy(req->outputs + (first + i) * k, out, k * sizeof *out);
+        if (req->n_correct) {
+            size_t best = 0;
+            for (size_t c = 1; c < k; c++) {
+                if (out[c] > out[best])
+                    best = c;
+            }
+            w->correct += best == (size_t)label;
+        }
+        for (size_t c = 0; c < k; c++)
+            d[c] = out[c] - (label == (int32_t)c ? 1.0 : 0.0);
+    }
+}
+
+/* delta_l = (delta_{l+1} Theta_{l+1}[:, 1:]) .* a_l (1 - a_l), and
+ * grad_l += delta_l^T [1, A_{l-1}] for l = L..1. */
+static void backward_block(const galann_net_view *net, const evaluation_task *t, worker_space *w, const double *x,
+                           size_t ldx, size_t b)
+{
+    size_t L = net->n_layers - 1;
+    for (size_t l = L; l >= 1; l--) {
+        size_t rows = net->sizes[l], cols = net->sizes[l - 1];
+        double *delta = w->deltas + t->unit_offsets[l];
+        const double *in = l == 1 ? x : w->activations + t->unit_offsets[l - 1];
+        size_t ld_in = l == 1 ? ldx : cols;
+        double *grad = w->grad + t->offsets[l];
+        for (size_t i = 0; i < b; i++) {
+            for (size_t r = 0; r < rows; r++)
+                grad[r * (cols + 1)] += delta[i * rows + r];
+        }
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)rows, (int)cols, (int)b, 1.0, delta, (int)rows, in,
+                    (int)ld_in, 1.0, grad + 1, (int)(cols + 1));
+        if (l == 1)
+            break;
+        double *below = w->deltas + t->unit_offsets[l - 1];
+        const double *a_below = w->activations + t->unit_offsets[l - 1];
+        const double *theta = net->theta + t->offsets[l];
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)b, (int)cols, (int)rows, 1.0, delta, (int)rows,
+                    theta + 1, (int)(cols + 1), 0.0, below, (int)cols);
+        for (size_t e = 0; e < b * cols; e++)
+            below[e] *= a_below[e] * (1.0 - a_below[e]);
+    }
+}
+
+static void evaluate_share(void *arg, int worker, int n_workers)
+{
+    evaluation_task *t = arg;
+    const galann_eval_request *req = t->req;
+    worker_space *w = &t->state->workers[worker];
+    size_t m = req->data.m, n = req->data.n;
+    size_t first = m * (size_t)worker / (size_t)n_workers;
+    size_t last = m * (size_t)(worker + 1) / (size_t)n_workers;
+    w->cost = 0.0;
+    w->correct = 0;
+    if (req->gradient)
+        memset(w->grad, 0, req->net.n_params * sizeof *w->grad);
+    for (size_t i = first; i < last; i += BLOCK_SAMPLES) {
+        size_t b = last - i < BLOCK_SAMPLES ? last - i : BLOCK_SAMPLES;
+        const double *x = req->data.x + i * n;
+        forward_block(&req->net, t, w, x, n, b);
+        score_block(req, t, w, i, b);
+        if (req->gradient)
+            backward_block(&req->net, t, w, x, n, b);
+    }
+}
+
+static void free_workers(blas_state *s)
+{
+    if (!s->workers)
+        return;
+    for (int i = 0; i < s->threads; i++) {
+        free(s->workers[i].grad);
+        free(s->workers[i].activations);
+        free(s->workers[i].deltas);
+    }
+    free(s->workers);
+    s->workers = NULL;
+    s->grad_capacity = 0;
+    s->unit_capacity = 0;
+}
+
+/* Grow the per-worker buffers to fit this network; allocation happens
+ * here, never inside the sample loop. */
+static int reserve_workers(blas_state *s, size_t n_params, size_t units)
+{
+    if (!s->workers) {
+        s->workers = calloc((size_t)s->threads, sizeof *s->workers);
+        if (!s->workers)
+            return galann_error_set(GALANN_ERR_NOMEM, "blas backend: out of memory");
+    }
+    if (n_params <= s->grad_capacity && units <= s->unit_capacity)
+        return GALANN_OK;
+    size_t g = n_params > s->grad_capacity ? n_params : s->grad_capacity;
+    size_t u = units > s->unit_capacity ? units : s->unit_capacity;
+    for (int i = 0; i < s->threads; i++) {
+        worker_space *w = &s->workers[i];
+        free(w->grad);
+        free(w->activations);
+        free(w->deltas);
+        w->grad = malloc(g * sizeof *w->grad);
+        w->activations = malloc(u * BLOCK_SAMPLES * sizeof(double));
+        w->deltas = malloc(u * BLOCK_SAMPLES * sizeof(double));
+        if (!w->grad || !w->activations || !w->deltas) {
+            free_workers(s);
+            return galann_error_set(GALANN_ERR_NOMEM, "blas backend: out of memory for work space");
+        }
+    }
+    s->grad_capacity = g;
+    s->unit_capacity = u;
+    return GALANN_OK;
+}
+
+static int blas_evaluate(void *state, const galann_eval_request *req)
+{
+    blas_state *s = state;
+    const galann_net_view *net = &req->net;
+    if (net->n_layers > MAX_LAYERS)
+        return galann_error_set(GALANN_ERR_INVALID, "blas backend: at most %d layers, got %zu", MAX_LAYERS,
+                                net->n_layers);
+    if (req->data.n > (size_t)0x7fffffff || net->n_params > (size_t)0x7fffffff)
+        return galann_error_set(GALANN_ERR_DIMENSION, "blas backend: sizes exceed CBLAS's int range");
+    evaluation_task t;
+    t.state = s;
+    t.req = req;
+    size_t params = 0, units = 0;
+    t.offsets[0] = 0;
+    t.unit_offsets[0] = 0;
+    for (size_t l = 1; l < net->n_layers; l++) {
+        t.offsets[l] = params;
+        t.unit_offsets[l] = units * BLOCK_SAMPLES;
+        params += net->sizes[l] * (net->sizes[l - 1] + 1);
+        units += net->sizes[l];
+    }
+    int status = reserve_workers(s, net->n_params, units);
+    if (status != GALANN_OK)
+        return status;
+
+    thread_pool_run(s->pool, evaluate_share, &t);
+
+    /* Sum the workers' shares in a fixed order: deterministic results. */
+    double cost = 0.0;
+    size_t correct = 0;
+    for (int i = 0; i < s->threads; i++) {
+        cost += s->workers[i].cost;
+        correct += s->workers[i].correct;
+    }
+    double m = (double)req->data.m;
+    if (req->cost)
+        *req->cost = cost / m;
+    if (req->n_correct)
+        *req->n_correct = correct;
+    if (req->gradient) {
+        double *g = req->gradient;
+        memcpy(g, s->workers[0].grad, net->n_params * sizeof *g);
+        for (int i = 1; i < s->threads; i++) {
+            const double *wg = s->workers[i].grad;
+            for (size_t p = 0; p < net->n_params; p++)
+                g[p] += wg[p];
+        }
+        for (size_t p = 0; p < net->n_params; p++)
+            g[p] /= m;
+    }
+    return GALANN_OK;
+}
+
+static int blas_set_threads(void *state, int threads)
+{
+    blas_state *s = state;
+    thread_pool *pool;
+    int status = thread_pool_new(threads, &pool);
+    if (status != GALANN_OK)
+        return status;
+    free_workers(s);
+    thread_pool_free(s->pool);
+    s->pool = pool;
+    s->threads = threads;
+    return GALANN_OK;
+}
+
+static int blas_create(const galann_backend_config *cfg, void **state)
+{
+    blas_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return galann_error_set(GALANN_ERR_NOMEM, "blas backend: out of memory");
+    int status = thread_pool_new(cfg->threads, &s->pool);
+    if (status != GALANN_OK) {
+        free(s);
+        return status;
+    }
+    s->threads = cfg->threads;
+    *state = s;
+    return GALANN_OK;
+}
+
+static void blas_destroy(void *state)
+{
+    blas_state *s = state;
+    if (!s)
+        return;
+    free_workers(s);
+    thread_pool_free(s->pool);
+    free(s);
+}
+
+static int blas_describe(void *state, char *buf, size_t size)
+{
+    blas_state *s = state;
+    snprintf(buf, size, "blas: CBLAS, %d thread%s, blocks of %d samples", s->threads, s->threads == 1 ? "" : "s",
+             BLOCK_SAMPLES);
+    return GALANN_OK;
+}
+
+const galann_backend_ops galann_blas_backend = {
+    .name = "blas",
+    .create = blas_create,
+    .destroy = blas_destroy,
+    .evaluate = blas_evaluate,
+    .set_threads = blas_set_threads,
+    .describe = blas_describe,
+};

@@ -1,0 +1,357 @@
+/*
+ * galann.h -- the public interface of libgalann.
+ *
+ * libgalann trains and runs small fully connected sigmoid networks (the
+ * galaxy-morphology classifier: 32x32 images -> Elliptical / Spiral /
+ * Irregular) with the exact mathematics of the original Python program,
+ * on interchangeable compute backends.
+ *
+ * Read this file top to bottom as the manual: version, statuses, then one
+ * section per handle. Conventions that hold for every function:
+ *
+ *   - Every function that can fail returns an int status: GALANN_OK (0) on
+ *     success, a galann_status code otherwise. galann_strerror() gives the
+ *     fixed text of a status, galann_last_error() the detailed message of
+ *     the calling thread's most recent failure ("train.csv:4: expected 1025
+ *     fields, found 1001").
+ *   - The library never prints, exits or aborts. On failure no output
+ *     handle is created and *out is set to NULL.
+ *   - Handles are opaque. A handle may be used by one thread at a time;
+ *     different handles may be used concurrently from different threads.
+ *     Datasets are immutable and may be read by several contexts in several
+ *     threads at once.
+ *   - The _free functions accept NULL.
+ */
+#ifndef GALANN_H
+#define GALANN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#  define GALANN_API __declspec(dllexport)
+#elif defined(__GNUC__)
+#  define GALANN_API __attribute__((visibility("default")))
+#else
+#  define GALANN_API
+#endif
+
+/* ---------------------------------------------------------------- version */
+
+#define GALANN_VERSION_MAJOR 0
+#define GALANN_VERSION_MINOR 1
+#define GALANN_VERSION_PATCH 0
+#define GALANN_VERSION_STRING "0.1.0"
+/* One integer that grows with every release: major*10000 + minor*100 + patch. */
+#define GALANN_VERSION_NUMBER (GALANN_VERSION_MAJOR * 10000 + GALANN_VERSION_MINOR * 100 + GALANN_VERSION_PATCH)
+
+/* The version of the library actually loaded (may differ from the header). */
+GALANN_API const char *galann_version(void);
+GALANN_API int galann_version_number(void);
+
+/* --------------------------------------------------------------- statuses */
+
+typedef enum galann_status {
+    GALANN_OK = 0,
+    GALANN_ERR_INVALID = 1,      /* invalid argument (NULL, zero size, bad option) */
+    GALANN_ERR_NOMEM = 2,        /* out of memory, or a size that overflows */
+    GALANN_ERR_IO = 3,           /* a file could not be opened, read or written */
+    GALANN_ERR_PARSE = 4,        /* malformed CSV data (message names file and line) */
+    GALANN_ERR_DIMENSION = 5,    /* sizes of model, dataset or buffer disagree */
+    GALANN_ERR_UNAVAILABLE = 6,  /* backend not built in, or no usable device */
+    GALANN_ERR_NONFINITE = 7,    /* NaN or infinity in inputs or results */
+    GALANN_ERR_FORMAT = 8,       /* model file or buffer is not a valid model */
+    GALANN_ERR_BACKEND = 9,      /* a backend failed at run time (kernel build, device error) */
+    GALANN_ERR_CANCELLED = 10    /* a callback asked to stop */
+} galann_status;
+
+/* Fixed English text for a status; never NULL, also for unknown codes. */
+GALANN_API const char *galann_strerror(int status);
+
+/* The detailed message of this thread's last failed call ("" if none).
+ * The pointer stays valid until this thread's next libgalann call. */
+GALANN_API const char *galann_last_error(void);
+
+/* ---------------------------------------------------------------- context */
+
+/* A compute context: one backend instance with its settings, thread pool
+ * and device state. Use one context from one thread at a time. */
+typedef struct galann_context galann_context;
+
+/* Options for galann_context_new_ex. Fill with galann_context_options_init
+ * first so that fields added later keep their defaults. */
+typedef struct galann_context_options {
+    size_t struct_size;  /* set by galann_context_options_init */
+    int threads;         /* worker threads for parallel backends; 0 = GALANN_THREADS
+                            from the environment, else the number of CPUs */
+    const char *device;  /* opencl: device index or substring of "platform device"
+                            name; NULL = GALANN_OPENCL_DEVICE, else prefer a GPU */
+    const char *cache_dir; /* opencl: where compiled kernels are cached; NULL =
+                            GALANN_CACHE_DIR, else $XDG_CACHE_HOME/galann or
+                            ~/.cache/galann; "" disables the cache */
+} galann_context_options;
+
+GALANN_API void galann_context_options_init(galann_context_options *opts);
+
+/* Create a context on a backend: "reference" (plain C, serial, the oracle),
+ * "blas" (CBLAS, multithreaded), "opencl" (any OpenCL device).
+ * backend NULL means GALANN_BACKEND from the environment if set, else the
+ * best available: opencl when a GPU is usable, else blas, else reference.
+ * Statuses: GALANN_ERR_INVALID (unknown name), GALANN_ERR_UNAVAILABLE (not
+ * built in, or no usable device: the message says why), GALANN_ERR_NOMEM.
+ * The caller frees the context with galann_context_free. */
+GALANN_API int galann_context_new(const char *backend, galann_context **out);
+GALANN_API int galann_context_new_ex(const char *backend, const galann_context_options *opts,
+                                     galann_context **out);
+GALANN_API void galann_context_free(galann_context *ctx);
+
+/* Name of the backend behind the context ("blas"); never NULL. */
+GALANN_API const char *galann_context_backend(const galann_context *ctx);
+
+/* Set or read the number of worker threads (backends without threads
+ * accept 1 only... and report 1). n >= 1. */
+GALANN_API int galann_context_set_threads(galann_context *ctx, int n);
+GALANN_API int galann_context_threads(const galann_context *ctx);
+
+/* Human-readable description of the context's device ("blas: OpenBLAS,
+ * 2 threads"), written NUL-terminated into buf (truncated to size). */
+GALANN_API int galann_context_describe(const galann_context *ctx, char *buf, size_t size);
+
+/* Backends compiled into this library, by index 0..count-1. */
+GALANN_API size_t galann_backend_count(void);
+GALANN_API const char *galann_backend_name(size_t index);
+
+/* Whether a backend can create a context here. Returns GALANN_OK, or
+ * GALANN_ERR_UNAVAILABLE/GALANN_ERR_INVALID with the reason in
+ * galann_last_error(). */
+GALANN_API int galann_backend_available(const char *backend);
+
+/* Devices a backend can use, one per line ("0: Portable Computing Language
+ * / cpu-x86-64 (CPU, fp64)"), written NUL-terminated into buf. */
+GALANN_API int galann_backend_devices(const char *backend, char *buf, size_t size);
+
+/* ---------------------------------------------------------------- dataset */
+
+/* Samples (features, row-major, double) with integer class labels. A
+ * dataset never changes after creation; backends may keep device copies of
+ * it, which are released when the dataset or the context is freed. A
+ * dataset may be freed only when no call is using it. */
+typedef struct galann_dataset galann_dataset;
+
+/* Load a CSV file with one sample per line: label,p1,...,pn. Features are
+ * scaled x = p / 255. n_labels is one more than the largest label found.
+ * Accepts LF or CRLF line ends and an optional final newline. Rejects empty
+ * files, ragged rows, non-numeric or non-finite fields and labels that are
+ * not small non-negative integers, with status GALANN_ERR_PARSE and a
+ * message "file:line: ...". I/O failures give GALANN_ERR_IO.
+ * The caller frees the dataset with galann_dataset_free. */
+GALANN_API int galann_dataset_load_csv(const char *path, galann_dataset **out);
+
+/* The same from a memory buffer; name is used in messages (NULL =
+ * "<memory>"). Every feature is divided by divisor (255 for pixel data,
+ * as galann_dataset_load_csv does; 1 to keep values as written). */
+GALANN_API int galann_dataset_parse_csv(const char *text, size_t length, const char *name,
+                                        double divisor, galann_dataset **out);
+
+/* Build a dataset from arrays (copied): features row-major n_samples x
+ * n_features, labels in [0, n_labels). Statuses: GALANN_ERR_INVALID (NULL,
+ * zero size, label out of range), GALANN_ERR_NONFINITE, GALANN_ERR_NOMEM. */
+GALANN_API int galann_dataset_new(const double *features, const int32_t *labels, size_t n_samples,
+                                  size_t n_features, size_t n_labels, galann_dataset **out);
+GALANN_API void galann_dataset_free(galann_dataset *d);
+
+GALANN_API size_t galann_dataset_n_samples(const galann_dataset *d);
+GALANN_API size_t galann_dataset_n_features(const galann_dataset *d);
+GALANN_API size_t galann_dataset_n_labels(const galann_dataset *d);
+/* Borrowed views of the dataset's arrays, valid until it is freed. */
+GALANN_API const double *galann_dataset_features(const galann_dataset *d);
+GALANN_API const int32_t *galann_dataset_labels(const galann_dataset *d);
+
+/* ------------------------------------------------------------------ model */
+
+/* A network: layer sizes {inputs, hidden..., labels} and its weights, all
+ * in one parameter vector: Theta_1 row-major (s_1 x (s_0 + 1), column 0 is
+ * the bias), then Theta_2, and so on. */
+typedef struct galann_model galann_model;
+
+/* Create a model with all weights zero. n_layers >= 2, every size >= 1.
+ * The caller frees it with galann_model_free. */
+GALANN_API int galann_model_new(const size_t *layer_sizes, size_t n_layers, galann_model **out);
+GALANN_API int galann_model_copy(const galann_model *m, galann_model **out);
+GALANN_API void galann_model_free(galann_model *m);
+
+GALANN_API size_t galann_model_n_params(const galann_model *m);
+GALANN_API size_t galann_model_n_layers(const galann_model *m);
+/* Size of layer i (0 = inputs), 0 when out of range. */
+GALANN_API size_t galann_model_layer_size(const galann_model *m, size_t i);
+
+/* Copy the parameter vector in or out; n must equal galann_model_n_params.
+ * set_params rejects NaN/infinity with GALANN_ERR_NONFINITE. */
+GALANN_API int galann_model_set_params(galann_model *m, const double *theta, size_t n);
+GALANN_API int galann_model_get_params(const galann_model *m, double *theta, size_t n);
+
+/* Initialise like the original: numpy's legacy np.random.seed(seed), then
+ * every weight rand() * 0.4 - 0.2 in parameter-vector order. Bit-identical
+ * to numpy. */
+GALANN_API int galann_model_init_random(galann_model *m, uint32_t seed);
+
+/* Save to / load from the binary model format (docs/model-format.md).
+ * Saving is atomic: the file is written beside the target and renamed, so a
+ * failure leaves any existing file untouched. Loading validates magic,
+ * version, sizes and checksum: GALANN_ERR_FORMAT on any defect. */
+GALANN_API int galann_model_save(const galann_model *m, const char *path);
+GALANN_API int galann_model_load(const char *path, galann_model **out);
+/* Serialise into a buffer the library allocates (free with galann_free),
+ * and parse from memory. */
+GALANN_API int galann_model_save_buffer(const galann_model *m, void **buf, size_t *size);
+GALANN_API int galann_model_load_buffer(const void *buf, size_t size, galann_model **out);
+/* Frees memory the library handed to the caller. */
+GALANN_API void galann_free(void *p);
+
+/* -------------------------------------------------------------- computing */
+
+/* The regularised cross-entropy cost J(theta) of the model on the dataset
+ * and its gradient (length n = galann_model_n_params), exactly as
+ * docs/reference-model.md defines them. The model's sizes must match the
+ * dataset: first layer = n_features, last = n_labels (else
+ * GALANN_ERR_DIMENSION). lambda >= 0. */
+GALANN_API int galann_cost(galann_context *c, const galann_model *m, const galann_dataset *d,
+                           double lambda, double *cost);
+GALANN_API int galann_gradient(galann_context *c, const galann_model *m, const galann_dataset *d,
+                               double lambda, double *grad, size_t n);
+GALANN_API int galann_cost_gradient(galann_context *c, const galann_model *m, const galann_dataset *d,
+                                    double lambda, double *cost, double *grad, size_t n);
+
+/* Predicted class of every sample (index of the largest output, the first
+ * on ties); n = n_samples. */
+GALANN_API int galann_predict(galann_context *c, const galann_model *m, const galann_dataset *d,
+                              int32_t *labels, size_t n);
+/* Output activations (sigmoid, not normalised), n_samples x n_labels
+ * row-major; n = n_samples * n_labels. */
+GALANN_API int galann_predict_proba(galann_context *c, const galann_model *m, const galann_dataset *d,
+                                    double *proba, size_t n);
+/* Fraction of samples whose prediction equals the label. */
+GALANN_API int galann_accuracy(galann_context *c, const galann_model *m, const galann_dataset *d,
+                               double *accuracy);
+
+/* Compare the gradient with central finite differences (step h, 0 = 1e-5)
+ * on up to max_params parameters (0 = all), evenly spread. Writes the
+ * largest relative difference |g - fd| / max(1, |g|, |fd|). */
+GALANN_API int galann_check_gradient(galann_context *c, const galann_model *m, const galann_dataset *d,
+                                     double lambda, double h, size_t max_params, double *max_rel_error);
+
+/* -------------------------------------------------------------- optimizer */
+
+/* Nonlinear conjugate gradient, reproducing scipy.optimize.fmin_cg:
+ * Polak-Ribiere+ directions, More-Thuente strong-Wolfe line search with a
+ * fallback search, sufficient-descent acceptance. Usable for any objective. */
+
+/* Why the minimizer stopped. */
+typedef enum galann_stop_reason {
+    GALANN_STOP_CONVERGED = 0,   /* ||g||_inf <= gtol */
+    GALANN_STOP_MAX_ITERATIONS = 1,
+    GALANN_STOP_PRECISION_LOSS = 2, /* the line search failed */
+    GALANN_STOP_NONFINITE = 3,   /* the objective returned NaN or infinity */
+    GALANN_STOP_CANCELLED = 4,   /* the progress callback returned nonzero */
+    GALANN_STOP_ERROR = 5        /* the objective returned an error status */
+} galann_stop_reason;
+
+GALANN_API const char *galann_stop_reason_string(int reason);
+
+/* The objective: write f(x) and its gradient g (length n). Return 0, or a
+ * nonzero galann status to abort the minimization with that status. */
+typedef int (*galann_objective_fn)(void *user, const double *x, size_t n, double *f, double *g);
+
+/* Called after every accepted step with the new point; a nonzero return
+ * cancels (the minimizer returns GALANN_ERR_CANCELLED, x holds that point). */
+typedef int (*galann_cg_progress_fn)(void *user, size_t iteration, const double *x, size_t n,
+                                     double f, const double *g, size_t evaluations);
+
+typedef struct galann_cg_options {
+    size_t struct_size;          /* set by galann_cg_options_init */
+    size_t max_iterations;       /* default 0 = 200 * n, as fmin_cg */
+    double gtol;                 /* stop when ||g||_inf <= gtol; default 1e-5 */
+    double c1;                   /* sufficient decrease, default 1e-4 */
+    double c2;                   /* curvature, default 0.4 */
+    galann_cg_progress_fn progress; /* may be NULL */
+    void *progress_user;
+} galann_cg_options;
+
+GALANN_API void galann_cg_options_init(galann_cg_options *opts);
+
+typedef struct galann_cg_report {
+    size_t struct_size;          /* the caller sets sizeof(galann_cg_report) */
+    int stop_reason;             /* a galann_stop_reason */
+    size_t iterations;
+    size_t evaluations;          /* calls of the objective */
+    double f;                    /* objective at the returned x */
+    double gradient_norm;        /* ||g||_inf at the returned x */
+} galann_cg_report;
+
+/* Minimise fn from x (length n, overwritten with the result). Returns
+ * GALANN_OK when it converged, reached the iteration limit or lost
+ * precision (the report says which; x is the best point found);
+ * GALANN_ERR_NONFINITE, GALANN_ERR_CANCELLED, or the objective's own
+ * status otherwise, with x still the best point found. report may be NULL. */
+GALANN_API int galann_minimize_cg(galann_objective_fn fn, void *user, double *x, size_t n,
+                                  const galann_cg_options *opts, galann_cg_report *report);
+
+/* -------------------------------------------------------------- training */
+
+typedef struct galann_fit_progress {
+    size_t iteration;            /* 1, 2, ... */
+    double train_cost;
+    double train_accuracy;
+    double validation_cost;      /* NaN without a validation set */
+    double validation_accuracy;  /* NaN without a validation set */
+    double gradient_norm;        /* ||grad||_inf */
+    size_t evaluations;          /* cost+gradient evaluations so far */
+} galann_fit_progress;
+
+/* Return nonzero to stop training; galann_fit then returns
+ * GALANN_ERR_CANCELLED with the model holding the result so far. */
+typedef int (*galann_fit_progress_fn)(void *user, const galann_fit_progress *p);
+
+typedef struct galann_fit_options {
+    size_t struct_size;          /* set by galann_fit_options_init */
+    double lambda;               /* default 1.0 */
+    size_t max_iterations;       /* default 600 */
+    double gtol;                 /* default 1e-5 */
+    const galann_dataset *validation; /* optional, default NULL */
+    int keep_best;               /* -1 (default): on when validation is set;
+                                    1: the model ends at the iterate with the
+                                    lowest validation cost; 0: the last */
+    galann_fit_progress_fn progress; /* optional */
+    void *progress_user;
+} galann_fit_options;
+
+GALANN_API void galann_fit_options_init(galann_fit_options *opts);
+
+typedef struct galann_fit_report {
+    size_t struct_size;          /* the caller sets sizeof(galann_fit_report) */
+    int stop_reason;             /* a galann_stop_reason */
+    size_t iterations;
+    size_t evaluations;
+    double train_cost;           /* at the model's final weights */
+    double train_accuracy;
+    double validation_cost;      /* NaN without a validation set */
+    double validation_accuracy;
+    size_t best_iteration;       /* iterate kept (0 = the start), when keep_best */
+} galann_fit_report;
+
+/* Train the model from its current weights with the conjugate-gradient
+ * minimizer on J(theta; train, lambda). opts NULL = defaults, report may be
+ * NULL. Statuses: as galann_cost_gradient, plus GALANN_ERR_CANCELLED and
+ * GALANN_ERR_NONFINITE; the model always holds a usable result. */
+GALANN_API int galann_fit(galann_context *c, galann_model *m, const galann_dataset *train,
+                          const galann_fit_options *opts, galann_fit_report *report);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GALANN_H */

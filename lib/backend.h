@@ -1,0 +1,87 @@
+/*
+ * backend.h -- the one interface between the core and a compute backend.
+ *
+ * A backend lives in backends/<name>/, includes only this header and
+ * galann.h, and fills one struct galann_backend_ops. The core adds the
+ * regularisation term, checks arguments and sizes, and turns outputs into
+ * predictions; a backend computes only the data term of the cost, its
+ * gradient and the output activations, for a network of any depth.
+ *
+ * Adding a backend: a folder, an ops struct, one line in lib/backend.c.
+ */
+#ifndef GALANN_BACKEND_H
+#define GALANN_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "galann.h"
+#include "error.h"
+
+/* A network as the backend sees it: layer sizes s_0..s_L (n_layers = L+1)
+ * and the flat parameter vector (Theta_1 row-major, then Theta_2, ...). */
+typedef struct galann_net_view {
+    size_t n_layers;
+    const size_t *sizes;
+    size_t n_params;
+    const double *theta;
+} galann_net_view;
+
+/* A dataset as the backend sees it. attachment is what the backend's
+ * prepare_dataset made of this dataset on this context (NULL without one). */
+typedef struct galann_data_view {
+    void *attachment;
+    size_t m;                 /* samples */
+    size_t n;                 /* features */
+    size_t k;                 /* labels */
+    const double *x;          /* m x n row-major */
+    const int32_t *y;         /* m labels in [0, k) */
+} galann_data_view;
+
+/* One evaluation. Every output pointer may be NULL, meaning "not needed". */
+typedef struct galann_eval_request {
+    galann_net_view net;
+    galann_data_view data;
+    double *cost;       /* (1/m) sum_i sum_c [-y log a - (1-y) log(1-a)], no lambda term */
+    double *gradient;   /* n_params: (1/m) sum_i delta_l,i [1; a_{l-1,i}]^T, no lambda term */
+    double *outputs;    /* m x k output activations */
+    size_t *n_correct;  /* samples whose argmax output (first on ties) equals the label */
+} galann_eval_request;
+
+typedef struct galann_backend_config {
+    int threads;              /* >= 1 */
+    const char *device;       /* backend-specific device selector, may be NULL */
+    const char *cache_dir;    /* may be NULL */
+} galann_backend_config;
+
+typedef struct galann_backend_ops {
+    const char *name;
+    /* GALANN_OK if a context could be created here; otherwise a status with
+     * the reason set through galann_error_set. May be NULL (always usable). */
+    int (*probe)(void);
+    /* Whether the backend would run on a GPU-class device (for "best
+     * available"). May be NULL (no). */
+    int (*has_gpu)(void);
+    int (*create)(const galann_backend_config *cfg, void **state);
+    void (*destroy)(void *state);
+    int (*evaluate)(void *state, const galann_eval_request *req);
+    /* Optional: change the thread count; NULL = the backend is serial. */
+    int (*set_threads)(void *state, int threads);
+    /* Optional: describe the backend's device(s). */
+    int (*describe)(void *state, char *buf, size_t size);
+    int (*list_devices)(char *buf, size_t size);
+    /* Optional: derive something from a dataset once per (dataset, context),
+     * a device copy for instance. The core calls it on the first evaluation
+     * of a dataset on a context, hands the result back in every later
+     * request's data.attachment, and calls release_dataset when the dataset
+     * or the context is freed, whichever comes first. */
+    int (*prepare_dataset)(void *state, const galann_data_view *data, void **attachment);
+    void (*release_dataset)(void *state, void *attachment);
+} galann_backend_ops;
+
+/* ---- services the core offers backends (hidden, not part of the ABI) ---- */
+
+/* 64-bit FNV-1a hash of a byte range, chained through seed (for cache keys). */
+uint64_t galann_hash64(const void *data, size_t size, uint64_t seed);
+
+#endif /* GALANN_BACKEND_H */

@@ -1,0 +1,206 @@
+/*
+ * context.c -- creating contexts on a backend, their settings, and the
+ * environment overrides (GALANN_BACKEND, GALANN_THREADS,
+ * GALANN_OPENCL_DEVICE, GALANN_CACHE_DIR).
+ *
+ * The environment is consulted only where the caller left a choice open
+ * (backend NULL, threads 0, device NULL): an explicit argument always wins.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "context.h"
+#include "attachment.h"
+#include "error.h"
+#include "registry.h"
+
+#define MAX_THREADS 1024
+
+GALANN_API void galann_context_options_init(galann_context_options *opts)
+{
+    if (!opts)
+        return;
+    memset(opts, 0, sizeof *opts);
+    opts->struct_size = sizeof *opts;
+}
+
+static int parse_thread_count(const char *text, int *threads)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno || end == text || *end != '\0' || v < 1 || v > MAX_THREADS)
+        return galann_error_set(GALANN_ERR_INVALID, "GALANN_THREADS=\"%s\" is not a thread count in 1..%d", text,
+                                MAX_THREADS);
+    *threads = (int)v;
+    return GALANN_OK;
+}
+
+static int default_thread_count(int *threads)
+{
+    const char *env = getenv("GALANN_THREADS");
+    if (env && *env)
+        return parse_thread_count(env, threads);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    *threads = cpus < 1 ? 1 : (cpus > MAX_THREADS ? MAX_THREADS : (int)cpus);
+    return GALANN_OK;
+}
+
+static int choose_backend(const char *name, const galann_backend_ops **ops)
+{
+    if (!name) {
+        const char *env = getenv("GALANN_BACKEND");
+        if (env && *env)
+            name = env;
+    }
+    if (!name) {
+        *ops = galann_backend_best();
+        return GALANN_OK;
+    }
+    *ops = galann_backend_find(name);
+    if (*ops)
+        return GALANN_OK;
+    if (strcmp(name, "reference") == 0 || strcmp(name, "blas") == 0 || strcmp(name, "opencl") == 0)
+        return galann_error_set(GALANN_ERR_UNAVAILABLE, "backend \"%s\" is not built into this libgalann", name);
+    return galann_error_set(GALANN_ERR_INVALID, "unknown backend \"%s\" (known: reference, blas, opencl)", name);
+}
+
+GALANN_API int galann_context_new_ex(const char *backend, const galann_context_options *opts,
+                                     galann_context **out)
+{
+    galann_error_clear();
+    if (!out)
+        return galann_error_set(GALANN_ERR_INVALID, "galann_context_new: out is NULL");
+    *out = NULL;
+
+    galann_context_options o;
+    galann_context_options_init(&o);
+    if (opts) {
+        if (opts->struct_size == 0 || opts->struct_size > sizeof o)
+            return galann_error_set(GALANN_ERR_INVALID, "galann_context_new_ex: options.struct_size %zu is not valid "
+                                    "(use galann_context_options_init)", opts->struct_size);
+        memcpy(&o, opts, opts->struct_size);
+    }
+    if (o.threads < 0 || o.threads > MAX_THREADS)
+        return galann_error_set(GALANN_ERR_INVALID, "galann_context_new_ex: %d threads is not in 0..%d", o.threads,
+                                MAX_THREADS);
+
+    const galann_backend_ops *ops;
+    int status = choose_backend(backend, &ops);
+    if (status != GALANN_OK)
+        return status;
+    if (o.threads == 0) {
+        status = default_thread_count(&o.threads);
+        if (status != GALANN_OK)
+            return status;
+    }
+    if (!o.device)
+        o.device = getenv("GALANN_OPENCL_DEVICE");
+    if (!o.cache_dir)
+        o.cache_dir = getenv("GALANN_CACHE_DIR");
+
+    galann_context *c = calloc(1, sizeof *c);
+    if (!c)
+        return galann_error_set(GALANN_ERR_NOMEM, "out of memory for a context");
+    if (pthread_mutex_init(&c->attachments_lock, NULL) != 0) {
+        free(c);
+        return galann_error_set(GALANN_ERR_NOMEM, "cannot create a context lock");
+    }
+    c->ops = ops;
+    c->threads = ops->set_threads ? o.threads : 1;
+    galann_backend_config cfg = { c->threads, o.device, o.cache_dir };
+    status = ops->create(&cfg, &c->state);
+    if (status != GALANN_OK) {
+        pthread_mutex_destroy(&c->attachments_lock);
+        free(c);
+        return status;
+    }
+    *out = c;
+    return GALANN_OK;
+}
+
+GALANN_API int galann_context_new(const char *backend, galann_context **out)
+{
+    return galann_context_new_ex(backend, NULL, out);
+}
+
+GALANN_API void galann_context_free(galann_context *c)
+{
+    if (!c)
+        return;
+    galann_attachments_release_context(c);
+    c->ops->destroy(c->state);
+    pthread_mutex_destroy(&c->attachments_lock);
+    free(c);
+}
+
+GALANN_API const char *galann_context_backend(const galann_context *c)
+{
+    return c ? c->ops->name : "none";
+}
+
+GALANN_API int galann_context_set_threads(galann_context *c, int n)
+{
+    galann_error_clear();
+    if (!c)
+        return galann_error_set(GALANN_ERR_INVALID, "galann_context_set_threads: context is NULL");
+    if (n < 1 || n > MAX_THREADS)
+        return galann_error_set(GALANN_ERR_INVALID, "galann_context_set_threads: %d threads is not in 1..%d", n,
+                                MAX_THREADS);
+    if (!c->ops->set_threads) {
+        if (n != 1)
+            return galann_error_set(GALANN_ERR_INVALID, "backend \"%s\" is serial: it runs 1 thread, not %d",
+                                    c->ops->name, n);
+        return GALANN_OK;
+    }
+    int status = c->ops->set_threads(c->state, n);
+    if (status == GALANN_OK)
+        c->threads = n;
+    return status;
+}
+
+GALANN_API int galann_context_threads(const galann_context *c)
+{
+    return c ? c->threads : 0;
+}
+
+GALANN_API int galann_context_describe(const galann_context *c, char *buf, size_t size)
+{
+    galann_error_clear();
+    if (!c || !buf || size == 0)
+        return galann_error_set(GALANN_ERR_INVALID, "galann_context_describe: NULL argument or empty buffer");
+    if (c->ops->describe)
+        return c->ops->describe(c->state, buf, size);
+    snprintf(buf, size, "%s", c->ops->name);
+    return GALANN_OK;
+}
+
+GALANN_API int galann_backend_available(const char *backend)
+{
+    galann_error_clear();
+    if (!backend)
+        return galann_error_set(GALANN_ERR_INVALID, "galann_backend_available: backend is NULL");
+    const galann_backend_ops *ops;
+    int status = choose_backend(backend, &ops);
+    if (status != GALANN_OK)
+        return status;
+    return ops->probe ? ops->probe() : GALANN_OK;
+}
+
+GALANN_API int galann_backend_devices(const char *backend, char *buf, size_t size)
+{
+    galann_error_clear();
+    if (!backend || !buf || size == 0)
+        return galann_error_set(GALANN_ERR_INVALID, "galann_backend_devices: NULL argument or empty buffer");
+    const galann_backend_ops *ops;
+    int status = choose_backend(backend, &ops);
+    if (status != GALANN_OK)
+        return status;
+    if (ops->list_devices)
+        return ops->list_devices(buf, size);
+    snprintf(buf, size, "0: host CPU\n");
+    return GALANN_OK;
+}

@@ -1,0 +1,24 @@
+/*
+ * context.h -- the context handle's layout, shared by the core files.
+ */
+#ifndef GALANN_CONTEXT_H
+#define GALANN_CONTEXT_H
+
+#include <pthread.h>
+
+#include "galann.h"
+#include "backend.h"
+
+struct galann_attachment;
+
+struct galann_context {
+    const galann_backend_ops *ops;
+    void *state;           /* the backend's, from ops->create */
+    int threads;
+    /* Attachments this context's backend made of datasets; a dataset being
+     * freed in another thread unlinks itself, hence the lock. */
+    pthread_mutex_t attachments_lock;
+    struct galann_attachment *attachments;
+};
+
+#endif /* GALANN_CONTEXT_H */

@@ -1,0 +1,275 @@
+/*
+ * csv.c -- reading datasets from CSV text, fast.
+ *
+ * One sample per line: label,f1,...,fn. The whole file is read into memory
+ * with one read, lines are counted with memchr, and fields are converted by
+ * a fast path for plain integers (the pixel data) with strtod as the
+ * fallback for anything else. Every defect is reported as "name:line: ...".
+ *
+ * Not for: quoted fields, headers, missing values.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dataset.h"
+#include "error.h"
+
+/* Labels are class indices; anything above this is a data error, not a
+ * class (and keeps n_labels small enough for every backend). */
+#define MAX_LABEL 65535
+#define MAX_FIELD_TEXT 64
+
+typedef struct csv_cursor {
+    const char *p;      /* next character */
+    const char *end;    /* one past the text */
+    const char *name;   /* for messages */
+    size_t line;        /* 1-based line of p */
+} csv_cursor;
+
+static int is_field_end(const csv_cursor *c, const char *q)
+{
+    return q == c->end || *q == ',' || *q == '\n' || (*q == '\r' && (q + 1 == c->end || q[1] == '\n'));
+}
+
+static const char *field_end(const csv_cursor *c, const char *q)
+{
+    while (!is_field_end(c, q))
+        q++;
+    return q;
+}
+
+static int report_bad_field(const csv_cursor *c, size_t field, const char *start, const char *stop,
+                            const char *what)
+{
+    int len = (int)(stop - start);
+    if (len > 40)
+        len = 40;
+    if (stop == start)
+        return galann_error_set(GALANN_ERR_PARSE, "%s:%zu: field %zu is empty", c->name, c->line, field);
+    return galann_error_set(GALANN_ERR_PARSE, "%s:%zu: field %zu %s (\"%.*s\")", c->name, c->line, field, what, len,
+                            start);
+}
+
+/* Parse one numeric field at c->p; leaves c->p on its terminator. */
+static int parse_number(csv_cursor *c, size_t field, double *value)
+{
+    const char *start = c->p, *q = start;
+    /* Fast path: up to 15 decimal digits, exact in a double. */
+    unsigned long long v = 0;
+    int digits = 0;
+    while (q < c->end && *q >= '0' && *q <= '9' && digits < 15) {
+        v = v * 10 + (unsigned)(*q - '0');
+        q++;
+        digits++;
+    }
+    if (digits > 0 && is_field_end(c, q)) {
+        *value = (double)v;
+        c->p = q;
+        return GALANN_OK;
+    }
+
+    /* General path: a decimal or exponent number, nothing else. */
+    const char *stop = field_end(c, start);
+    size_t len = (size_t)(stop - start);
+    for (const char *s = start; s < stop; s++) {
+        if (!strchr("0123456789+-.eE", *s))
+            return report_bad_field(c, field, start, stop, "is not a number");
+    }
+    if (len == 0 || len >= MAX_FIELD_TEXT)
+        return report_bad_field(c, field, start, stop, len ? "is too long for a number" : "is empty");
+    char text[MAX_FIELD_TEXT];
+    memcpy(text, start, len);
+    text[len] = '\0';
+    char *parsed_end;
+    errno = 0;
+    double x = strtod(text, &parsed_end);
+    if (parsed_end != text + len)
+        return report_bad_field(c, field, start, stop, "is not a number");
+    if (!isfinite(x) || errno == ERANGE)
+        return report_bad_field(c, field, start, stop, "is out of range");
+    *value = x;
+    c->p = stop;
+    return GALANN_OK;
+}
+
+static int parse_label(csv_cursor *c, int32_t *label)
+{
+    const char *start = c->p, *stop = field_end(c, start);
+    double v;
+    int status = parse_number(c, 1, &v);
+    if (status != GALANN_OK)
+        return status;
+    if (v < 0 || v > MAX_LABEL || v != floor(v))
+        return galann_error_set(GALANN_ERR_PARSE, "%s:%zu: label \"%.*s\" is not a class number in 0..%d", c->name,
+                                c->line, (int)(stop - start > 40 ? 40 : stop - start), start, MAX_LABEL);
+    *label = (int32_t)v;
+    return GALANN_OK;
+}
+
+static size_t count_fields_of_first_line(const char *p, const char *end)
+{
+    size_t fields = 1;
+    for (; p < end && *p != '\n'; p++) {
+        if (*p == ',')
+            fields++;
+    }
+    return fields;
+}
+
+/* Lines holding data: every '\n'-terminated line plus an unterminated last one. */
+static size_t count_lines(const char *p, const char *end)
+{
+    size_t lines = 0;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        lines++;
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
+    return lines;
+}
+
+/* Move past the line terminator; the caller has checked the fields. */
+static int finish_line(csv_cursor *c, size_t expected_fields)
+{
+    if (c->p == c->end)
+        return GALANN_OK;
+    if (*c->p == ',') {
+        size_t extra = 1;
+        for (const char *q = c->p; q < c->end && *q != '\n'; q++)
+            extra += (*q == ',');
+        return galann_error_set(GALANN_ERR_PARSE, "%s:%zu: expected %zu fields, found %zu", c->name, c->line,
+                                expected_fields, expected_fields + extra - 1);
+    }
+    if (*c->p == '\r')
+        c->p++;
+    c->p++; /* '\n' */
+    c->line++;
+    return GALANN_OK;
+}
+
+static int parse_row(csv_cursor *c, double divisor, size_t n, double *row, int32_t *label)
+{
+    if (c->p == c->end || *c->p == '\n' || *c->p == '\r')
+        return galann_error_set(GALANN_ERR_PARSE, "%s:%zu: empty line", c->name, c->line);
+    int status = parse_label(c, label);
+    if (status != GALANN_OK)
+        return status;
+    for (size_t j = 0; j < n; j++) {
+        if (c->p == c->end || *c->p != ',')
+            return galann_error_set(GALANN_ERR_PARSE, "%s:%zu: expected %zu fields, found %zu", c->name, c->line,
+                                    n + 1, j + 1);
+        c->p++;
+        double v;
+        status = parse_number(c, j + 2, &v);
+        if (status != GALANN_OK)
+            return status;
+        row[j] = v / divisor;
+    }
+    return finish_line(c, n + 1);
+}
+
+GALANN_API int galann_dataset_parse_csv(const char *text, size_t length, const char *name, double divisor,
+                                        galann_dataset **out)
+{
+    galann_error_clear();
+    if (!out)
+        return galann_error_set(GALANN_ERR_INVALID, "galann_dataset_parse_csv: out is NULL");
+    *out = NULL;
+    if (!name)
+        name = "<memory>";
+    if (!text && length > 0)
+        return galann_error_set(GALANN_ERR_INVALID, "galann_dataset_parse_csv: text is NULL");
+    if (!(divisor != 0.0) || !isfinite(divisor))
+        return galann_error_set(GALANN_ERR_INVALID, "galann_dataset_parse_csv: divisor %g is not usable", divisor);
+    if (length == 0)
+        return galann_error_set(GALANN_ERR_PARSE, "%s:1: the file is empty", name);
+
+    const char *end = text + length;
+    size_t fields = count_fields_of_first_line(text, end);
+    size_t m = count_lines(text, end);
+    if (fields < 2)
+        return galann_error_set(GALANN_ERR_PARSE, "%s:1: expected a label and at least one feature, found 1 field",
+                                name);
+    size_t n = fields - 1;
+    if (n > SIZE_MAX / sizeof(double) / m)
+        return galann_error_set(GALANN_ERR_NOMEM, "%s: %zu x %zu features overflow memory", name, m, n);
+
+    double *x = malloc(m * n * sizeof *x);
+    int32_t *y = malloc(m * sizeof *y);
+    if (!x || !y) {
+        free(x);
+        free(y);
+        return galann_error_set(GALANN_ERR_NOMEM, "%s: out of memory for %zu x %zu features", name, m, n);
+    }
+    csv_cursor c = { text, end, name, 1 };
+    int32_t max_label = 0;
+    for (size_t i = 0; i < m; i++) {
+        int status = parse_row(&c, divisor, n, x + i * n, &y[i]);
+        if (status != GALANN_OK) {
+            free(x);
+            free(y);
+            return status;
+        }
+        if (y[i] > max_label)
+            max_label = y[i];
+    }
+    return galann_dataset_adopt(x, y, m, n, (size_t)max_label + 1, out);
+}
+
+static int read_whole_file(const char *path, char **text, size_t *length)
+{
+    *text = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return galann_error_set(GALANN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    int status = GALANN_OK;
+    char *buf = NULL;
+    long size = -1;
+    if (fseek(f, 0, SEEK_END) == 0)
+        size = ftell(f);
+    if (size < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        status = galann_error_set(GALANN_ERR_IO, "%s: cannot determine the size: %s", path, strerror(errno));
+        goto done;
+    }
+    buf = malloc((size_t)size + 1);
+    if (!buf) {
+        status = galann_error_set(GALANN_ERR_NOMEM, "%s: out of memory for %ld bytes", path, size);
+        goto done;
+    }
+    if (fread(buf, 1, (size_t)size, f) != (size_t)size) {
+        status = galann_error_set(GALANN_ERR_IO, "%s: read failed: %s", path, ferror(f) ? strerror(errno) : "file shrank");
+        free(buf);
+        buf = NULL;
+        goto done;
+    }
+    buf[size] = '\0';
+    *text = buf;
+    *length = (size_t)size;
+done:
+    fclose(f);
+    return status;
+}
+
+GALANN_API int galann_dataset_load_csv(const char *path, galann_dataset **out)
+{
+    galann_error_clear();
+    if (!out)
+        return galann_error_set(GALANN_ERR_INVALID, "galann_dataset_load_csv: out is NULL");
+    *out = NULL;
+    if (!path)
+        return galann_error_set(GALANN_ERR_INVALID, "galann_dataset_load_csv: path is NULL");
+    char *text = NULL;
+    size_t length = 0;
+    int status = read_whole_file(path, &text, &length);
+    if (status != GALANN_OK)
+        return status;
+    /* The original: x = p / 255.0 */
+    status = galann_dataset_parse_csv(text, length, path, 255.0, out);
+    free(text);
+    return status;
+}

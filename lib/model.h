@@ -1,0 +1,25 @@
+/*
+ * model.h -- the model handle's layout, shared by the core files.
+ */
+#ifndef GALANN_MODEL_H
+#define GALANN_MODEL_H
+
+#include <stddef.h>
+
+#include "galann.h"
+#include "backend.h"
+
+struct galann_model {
+    size_t n_layers;   /* L + 1, >= 2 */
+    size_t *sizes;     /* s_0 .. s_L */
+    size_t n_params;   /* sum over l of s_l * (s_{l-1} + 1) */
+    double *theta;
+};
+
+/* Number of parameters of a network, or 0 if a size is 0 or the count
+ * overflows. */
+size_t galann_count_params(const size_t *sizes, size_t n_layers);
+
+galann_net_view galann_model_view(const galann_model *m);
+
+#endif /* GALANN_MODEL_H */

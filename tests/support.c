@@ -1,0 +1,182 @@
+/*
+ * support.c -- helpers shared by the test programs (see support.h).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "support.h"
+
+char *shared_path(const char *relative)
+{
+    const char *root = getenv("GALANN_SHARED_DIR");
+    if (!root || !*root)
+        root = "../shared";
+    size_t len = strlen(root) + strlen(relative) + 2;
+    char *path = malloc(len);
+    if (!path)
+        return NULL;
+    snprintf(path, len, "%s/%s", root, relative);
+    if (access(path, R_OK) != 0) {
+        free(path);
+        return NULL;
+    }
+    return path;
+}
+
+double *read_numbers(const char *path, size_t *count)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    size_t cap = 1024, n = 0;
+    double *v = malloc(cap * sizeof *v);
+    char line[65536];
+    while (v && fgets(line, sizeof line, f)) {
+        if (line[0] == '#')
+            continue;
+        char *p = line, *end;
+        for (;;) {
+            double x = strtod(p, &end);
+            if (end == p)
+                break;
+            if (n == cap) {
+                cap *= 2;
+                double *bigger = realloc(v, cap * sizeof *v);
+                if (!bigger) {
+                    free(v);
+                    v = NULL;
+                    break;
+                }
+                v = bigger;
+            }
+            v[n++] = x;
+            p = end;
+        }
+    }
+    fclose(f);
+    *count = n;
+    return v;
+}
+
+double relative_max_difference(const double *a, const double *b, size_t n)
+{
+    double diff = 0.0, scale = 1e-300;
+    for (size_t i = 0; i < n; i++) {
+        diff = fmax(diff, fabs(a[i] - b[i]));
+        scale = fmax(scale, fabs(b[i]));
+    }
+    return diff / scale;
+}
+
+galann_dataset *random_dataset(size_t m, size_t n, size_t k, uint32_t seed)
+{
+    double *x = malloc(m * n * sizeof *x);
+    int32_t *y = malloc(m * sizeof *y);
+    galann_dataset *d = NULL;
+    uint64_t s = seed * 6364136223846793005ull + 1442695040888963407ull;
+    if (x && y) {
+        for (size_t i = 0; i < m * n; i++) {
+            s = s * 6364136223846793005ull + 1442695040888963407ull;
+            x[i] = (double)(s >> 11) / 9007199254740992.0;
+        }
+        for (size_t i = 0; i < m; i++)
+            y[i] = (int32_t)(i % k);
+        galann_dataset_new(x, y, m, n, k, &d);
+    }
+    free(x);
+    free(y);
+    return d;
+}
+
+static galann_dataset *train_set, *test_set;
+static int galaxy_tried;
+
+static void load_galaxy(void)
+{
+    if (galaxy_tried)
+        return;
+    galaxy_tried = 1;
+    char *train = shared_path("data/galaxy/train.csv");
+    char *test = shared_path("data/galaxy/test.csv");
+    if (train && test) {
+        galann_dataset_load_csv(train, &train_set);
+        galann_dataset_load_csv(test, &test_set);
+    }
+    free(train);
+    free(test);
+}
+
+const galann_dataset *galaxy_train(void)
+{
+    load_galaxy();
+    return train_set;
+}
+
+const galann_dataset *galaxy_test(void)
+{
+    load_galaxy();
+    return test_set;
+}
+
+void free_galaxy_data(void)
+{
+    galann_dataset_free(train_set);
+    galann_dataset_free(test_set);
+    train_set = test_set = NULL;
+    galaxy_tried = 0;
+}
+
+size_t usable_backend_count(void)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < galann_backend_count(); i++)
+        count += galann_backend_available(galann_backend_name(i)) == GALANN_OK;
+    return count;
+}
+
+const char *usable_backend(size_t index)
+{
+    for (size_t i = 0; i < galann_backend_count(); i++) {
+        const char *name = galann_backend_name(i);
+        if (galann_backend_available(name) == GALANN_OK && index-- == 0)
+            return name;
+    }
+    return NULL;
+}
+
+double summary_number(const char *key)
+{
+    char *path = shared_path("reference/galaxy/summary.json");
+    if (!path)
+        return NAN;
+    FILE *f = fopen(path, "r");
+    free(path);
+    if (!f)
+        return NAN;
+    char text[8192];
+    size_t len = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[len] = '\0';
+    char quoted[128];
+    snprintf(quoted, sizeof quoted, "\"%s\":", key);
+    const char *at = strstr(text, quoted);
+    return at ? strtod(at + strlen(quoted), NULL) : NAN;
+}
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <cmocka.h>
+
+void assert_relative_at(double actual, double expected, double tol, const char *what, const char *file, int line)
+{
+    double scale = fmax(fabs(expected), 1e-300);
+    double rel = fabs(actual - expected) / scale;
+    if (!(rel <= tol)) {
+        print_error("%s: got %.17g, expected %.17g (relative difference %.3g > %.3g)\n", what, actual, expected, rel,
+                    tol);
+        _fail(file, line);
+    }
+}
