@@ -19,17 +19,23 @@
 #include "backend.h"
 #include "thread_pool.h"
 
-/* Samples per block: a block of 1024-feature rows is 512 KiB, half of a
- * 1 MiB L2, and its products stay small enough that OpenBLAS runs them in
- * the calling thread. */
-#define BLOCK_SAMPLES 64
+/* Samples per block. OpenBLAS runs a dgemm in the calling thread when
+ * m*n*k <= 65536 * 4 (SMP_THRESHOLD_MIN * GEMM_MULTITHREAD_THRESHOLD in
+ * its interface/gemm.c); our workers must not each wake OpenBLAS's own
+ * thread pool, so blocks are sized under that product for the widest
+ * layer, within [MIN_BLOCK, MAX_BLOCK]. For 1024-8-3 that is 32 samples,
+ * 256 KiB of features: the block stays in L2 between the forward and the
+ * gradient product. */
+#define OPENBLAS_SERIAL_PRODUCT 262144
+#define MIN_BLOCK 4
+#define MAX_BLOCK 256
 
 /* Deeper networks than this are refused rather than allocated per call. */
 #define MAX_LAYERS 64
 
 typedef struct worker_space {
     double *grad;        /* private gradient, n_params */
-    double *activations; /* per layer l >= 1: BLOCK_SAMPLES x s_l */
+    double *activations; /* per layer l >= 1: block x s_l */
     double *deltas;      /* same layout */
     double cost;
     size_t correct;
@@ -40,12 +46,13 @@ typedef struct blas_state {
     int threads;
     worker_space *workers;
     size_t grad_capacity;  /* doubles allocated per worker gradient */
-    size_t unit_capacity;  /* doubles allocated per worker activation block */
+    size_t unit_capacity;  /* doubles allocated per worker for a block's activations */
 } blas_state;
 
 typedef struct evaluation_task {
     blas_state *state;
     const galann_eval_request *req;
+    size_t block;                    /* samples per block */
     size_t offsets[MAX_LAYERS];      /* where Theta_l starts in theta */
     size_t unit_offsets[MAX_LAYERS]; /* where layer l starts in a block's activations */
 } evaluation_task;
@@ -156,8 +163,9 @@ static void evaluate_share(void *arg, int worker, int n_workers)
     w->correct = 0;
     if (req->gradient)
         memset(w->grad, 0, req->net.n_params * sizeof *w->grad);
-    for (size_t i = first; i < last; i += BLOCK_SAMPLES) {
-        size_t b = last - i < BLOCK_SAMPLES ? last - i : BLOCK_SAMPLES;
+    size_t block = t->block;
+    for (size_t i = first; i < last; i += block) {
+        size_t b = last - i < block ? last - i : block;
         const double *x = req->data.x + i * n;
         forward_block(&req->net, t, w, x, n, b);
         score_block(req, t, w, i, b);
@@ -200,8 +208,8 @@ static int reserve_workers(blas_state *s, size_t n_params, size_t units)
         free(w->activations);
         free(w->deltas);
         w->grad = malloc(g * sizeof *w->grad);
-        w->activations = malloc(u * BLOCK_SAMPLES * sizeof(double));
-        w->deltas = malloc(u * BLOCK_SAMPLES * sizeof(double));
+        w->activations = malloc(u * sizeof(double));
+        w->deltas = malloc(u * sizeof(double));
         if (!w->grad || !w->activations || !w->deltas) {
             free_workers(s);
             return galann_error_set(GALANN_ERR_NOMEM, "blas backend: out of memory for work space");
@@ -210,6 +218,18 @@ static int reserve_workers(blas_state *s, size_t n_params, size_t units)
     s->grad_capacity = g;
     s->unit_capacity = u;
     return GALANN_OK;
+}
+
+static size_t choose_block(const galann_net_view *net)
+{
+    size_t widest = 1;
+    for (size_t l = 1; l < net->n_layers; l++) {
+        size_t product = net->sizes[l] * net->sizes[l - 1];
+        if (product > widest)
+            widest = product;
+    }
+    size_t block = OPENBLAS_SERIAL_PRODUCT / widest;
+    return block < MIN_BLOCK ? MIN_BLOCK : (block > MAX_BLOCK ? MAX_BLOCK : block);
 }
 
 static int blas_evaluate(void *state, const galann_eval_request *req)
@@ -224,16 +244,17 @@ static int blas_evaluate(void *state, const galann_eval_request *req)
     evaluation_task t;
     t.state = s;
     t.req = req;
+    t.block = choose_block(net);
     size_t params = 0, units = 0;
     t.offsets[0] = 0;
     t.unit_offsets[0] = 0;
     for (size_t l = 1; l < net->n_layers; l++) {
         t.offsets[l] = params;
-        t.unit_offsets[l] = units * BLOCK_SAMPLES;
+        t.unit_offsets[l] = units * t.block;
         params += net->sizes[l] * (net->sizes[l - 1] + 1);
         units += net->sizes[l];
     }
-    int status = reserve_workers(s, net->n_params, units);
+    int status = reserve_workers(s, net->n_params, units * t.block);
     if (status != GALANN_OK)
         return status;
 
@@ -307,8 +328,7 @@ static void blas_destroy(void *state)
 static int blas_describe(void *state, char *buf, size_t size)
 {
     blas_state *s = state;
-    snprintf(buf, size, "blas: CBLAS, %d thread%s, blocks of %d samples", s->threads, s->threads == 1 ? "" : "s",
-             BLOCK_SAMPLES);
+    snprintf(buf, size, "blas: CBLAS, %d thread%s", s->threads, s->threads == 1 ? "" : "s");
     return GALANN_OK;
 }
 
