@@ -164,6 +164,19 @@ GALANN_API int galann_dataset_new(const double *features, const int32_t *labels,
                                   size_t n_features, size_t n_labels, galann_dataset **out);
 GALANN_API void galann_dataset_free(galann_dataset *d);
 
+/* The built-in synthetic galaxy set: n_samples procedurally drawn 32x32
+ * images (1024 features, 3 labels, classes in turn): ellipticals (smooth
+ * elliptical light profiles, random orientation and axis ratio), spirals
+ * (bulge plus logarithmic arms) and irregulars (clumpy, asymmetric), with
+ * sky noise. Pixels are whole numbers 0..255 divided by 255, like the real
+ * data. Deterministic: the same seed gives the same set on every machine. */
+GALANN_API int galann_dataset_synthesize(size_t n_samples, uint32_t seed, galann_dataset **out);
+
+/* Write a dataset as CSV (label,p1,...,pn; features multiplied by
+ * multiplier and printed with %.17g, or as integers when they are whole
+ * numbers), atomically like galann_model_save. */
+GALANN_API int galann_dataset_save_csv(const galann_dataset *d, const char *path, double multiplier);
+
 GALANN_API size_t galann_dataset_n_samples(const galann_dataset *d);
 GALANN_API size_t galann_dataset_n_features(const galann_dataset *d);
 GALANN_API size_t galann_dataset_n_labels(const galann_dataset *d);
@@ -198,6 +211,13 @@ GALANN_API int galann_model_get_params(const galann_model *m, double *theta, siz
  * every weight rand() * 0.4 - 0.2 in parameter-vector order. Bit-identical
  * to numpy. */
 GALANN_API int galann_model_init_random(galann_model *m, uint32_t seed);
+
+/* How raw inputs are scaled before they reach the network: x = p /
+ * divisor. Kept with the model (and in its file) so that predictions on
+ * raw data scale it as training did. Default 255 (8-bit pixels, as
+ * galann_dataset_load_csv divides). */
+GALANN_API double galann_model_input_divisor(const galann_model *m);
+GALANN_API int galann_model_set_input_divisor(galann_model *m, double divisor);
 
 /* Save to / load from the binary model format (docs/model-format.md).
  * Saving is atomic: the file is written beside the target and renamed, so a

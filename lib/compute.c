@@ -33,7 +33,9 @@ static int check_shapes(const char *who, const galann_context *c, const galann_m
  * grad_l[r, j] += (lambda / m) Theta_l[r, j] for j >= 1. */
 static void add_regularisation(const galann_net_view *net, double lambda, size_t m, double *cost, double *grad)
 {
-    double sum_of_squares = 0.0;
+    /* compensated (Neumaier) sum: thousands of squares, and the optimizer
+     * is sensitive to the last bits of the cost */
+    double sum_of_squares = 0.0, carry = 0.0;
     const double *theta = net->theta;
     double scale = lambda / (double)m;
     for (size_t l = 1; l < net->n_layers; l++) {
@@ -41,7 +43,9 @@ static void add_regularisation(const galann_net_view *net, double lambda, size_t
         for (size_t r = 0; r < rows; r++) {
             const double *row = theta + r * cols;
             for (size_t j = 1; j < cols; j++) {
-                sum_of_squares += row[j] * row[j];
+                double square = row[j] * row[j], t = sum_of_squares + square;
+                carry += fabs(sum_of_squares) >= square ? (sum_of_squares - t) + square : (square - t) + sum_of_squares;
+                sum_of_squares = t;
                 if (grad)
                     grad[r * cols + j] += scale * row[j];
             }
@@ -51,7 +55,7 @@ static void add_regularisation(const galann_net_view *net, double lambda, size_t
             grad += rows * cols;
     }
     if (cost)
-        *cost += lambda / (2.0 * (double)m) * sum_of_squares;
+        *cost += lambda / (2.0 * (double)m) * (sum_of_squares + carry);
 }
 
 int galann_evaluate(const char *who, galann_context *c, const galann_model *m, const galann_dataset *d,

@@ -13,9 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "dataset.h"
 #include "error.h"
+#include "model.h"
+#include "atomic_file.h"
 
 /* Labels are class indices; anything above this is a data error, not a
  * class (and keeps n_labels small enough for every backend). */
@@ -88,7 +91,8 @@ static int parse_number(csv_cursor *c, size_t field, double *value)
     double x = strtod(text, &parsed_end);
     if (parsed_end != text + len)
         return report_bad_field(c, field, start, stop, "is not a number");
-    if (!isfinite(x) || errno == ERANGE)
+    /* underflow to a subnormal or zero is a number; overflow is not */
+    if (!isfinite(x))
         return report_bad_field(c, field, start, stop, "is out of range");
     *value = x;
     c->p = stop;
@@ -230,6 +234,11 @@ static int read_whole_file(const char *path, char **text, size_t *length)
     int status = GALANN_OK;
     char *buf = NULL;
     long size = -1;
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && !S_ISREG(st.st_mode)) {
+        status = galann_error_set(GALANN_ERR_IO, "%s: not a regular file", path);
+        goto done;
+    }
     if (fseek(f, 0, SEEK_END) == 0)
         size = ftell(f);
     if (size < 0 || fseek(f, 0, SEEK_SET) != 0) {
@@ -269,7 +278,51 @@ GALANN_API int galann_dataset_load_csv(const char *path, galann_dataset **out)
     if (status != GALANN_OK)
         return status;
     /* The original: x = p / 255.0 */
-    status = galann_dataset_parse_csv(text, length, path, 255.0, out);
+    status = galann_dataset_parse_csv(text, length, path, GALANN_DEFAULT_INPUT_DIVISOR, out);
+    free(text);
+    return status;
+}
+
+/* Append one value: whole numbers as integers (the pixel data round-trips
+ * exactly and compactly), anything else with all 17 significant digits. */
+static char *format_value(char *p, double v)
+{
+    if (v == floor(v) && fabs(v) < 1e15)
+        return p + sprintf(p, "%lld", (long long)v);
+    return p + sprintf(p, "%.17g", v);
+}
+
+GALANN_API int galann_dataset_save_csv(const galann_dataset *d, const char *path, double multiplier)
+{
+    galann_error_clear();
+    if (!d || !path)
+        return galann_error_set(GALANN_ERR_INVALID, "galann_dataset_save_csv: dataset or path is NULL");
+    if (!isfinite(multiplier))
+        return galann_error_set(GALANN_ERR_INVALID, "galann_dataset_save_csv: multiplier %g is not finite",
+                                multiplier);
+    /* at most 25 characters per %.17g field plus the comma */
+    size_t per_row = 16 + d->n * 26;
+    if (d->m > SIZE_MAX / per_row)
+        return galann_error_set(GALANN_ERR_NOMEM, "galann_dataset_save_csv: the text would overflow memory");
+    char *text = malloc(d->m * per_row + 1), *p = text;
+    if (!text)
+        return galann_error_set(GALANN_ERR_NOMEM, "galann_dataset_save_csv: out of memory");
+    for (size_t i = 0; i < d->m; i++) {
+        p += sprintf(p, "%d", (int)d->y[i]);
+        const double *row = d->x + i * d->n;
+        for (size_t j = 0; j < d->n; j++) {
+            *p++ = ',';
+            /* the inverse of the loader's p / 255, rounded back to the
+             * integer it came from when it is one */
+            double v = row[j] * multiplier;
+            double nearest = floor(v + 0.5);
+            if (fabs(v - nearest) < 1e-9 * fmax(1.0, fabs(v)))
+                v = nearest;
+            p = format_value(p, v);
+        }
+        *p++ = '\n';
+    }
+    int status = galann_write_file_atomically(path, text, (size_t)(p - text));
     free(text);
     return status;
 }

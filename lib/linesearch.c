@@ -19,12 +19,21 @@
  * Floating point: expressions keep scipy's association and use x*x where
  * numpy squares and pow() where Python cubes; comparisons keep Python's
  * min/max/NaN behaviour (see the py_ and np_ helpers). Build without
- * floating-point contraction (no FMA) to keep the last bits.
+ * floating-point contraction (no FMA), which the pragma below asks for.
  */
 #include <math.h>
 #include <stddef.h>
 
 #include "linesearch.h"
+
+/* scipy rounds every product before it adds (numpy has no fused
+ * multiply-add); keep the compiler from fusing them, whatever -std or
+ * -march the build uses, or the last bits and then the trajectory change. */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
 
 /* Step bounds: fmin_cg passes amin = 1e-100 and amax = 1e100. */
 #define STEP_MIN 1e-100

@@ -55,6 +55,7 @@ GALANN_API int galann_model_new(const size_t *layer_sizes, size_t n_layers, gala
     memcpy(m->sizes, layer_sizes, n_layers * sizeof *m->sizes);
     m->n_layers = n_layers;
     m->n_params = n_params;
+    m->input_divisor = GALANN_DEFAULT_INPUT_DIVISOR;
     *out = m;
     return GALANN_OK;
 
@@ -74,6 +75,7 @@ GALANN_API int galann_model_copy(const galann_model *m, galann_model **out)
     if (status != GALANN_OK)
         return status;
     memcpy((*out)->theta, m->theta, m->n_params * sizeof *m->theta);
+    (*out)->input_divisor = m->input_divisor;
     return GALANN_OK;
 }
 
@@ -92,6 +94,23 @@ GALANN_API size_t galann_model_n_layers(const galann_model *m) { return m ? m->n
 GALANN_API size_t galann_model_layer_size(const galann_model *m, size_t i)
 {
     return (m && i < m->n_layers) ? m->sizes[i] : 0;
+}
+
+GALANN_API double galann_model_input_divisor(const galann_model *m)
+{
+    return m ? m->input_divisor : 0.0;
+}
+
+GALANN_API int galann_model_set_input_divisor(galann_model *m, double divisor)
+{
+    galann_error_clear();
+    if (!m)
+        return galann_error_set(GALANN_ERR_INVALID, "galann_model_set_input_divisor: model is NULL");
+    if (!isfinite(divisor) || divisor == 0.0)
+        return galann_error_set(GALANN_ERR_INVALID, "galann_model_set_input_divisor: %g is not a usable divisor",
+                                divisor);
+    m->input_divisor = divisor;
+    return GALANN_OK;
 }
 
 static int check_param_buffer(const char *who, const galann_model *m, const void *theta, size_t n)

@@ -14,7 +14,11 @@ struct galann_model {
     size_t *sizes;     /* s_0 .. s_L */
     size_t n_params;   /* sum over l of s_l * (s_{l-1} + 1) */
     double *theta;
+    double input_divisor; /* x = p / input_divisor */
 };
+
+/* The CSV loader's scaling, and a new model's default. */
+#define GALANN_DEFAULT_INPUT_DIVISOR 255.0
 
 /* Number of parameters of a network, or 0 if a size is 0 or the count
  * overflows. */

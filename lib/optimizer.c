@@ -32,6 +32,15 @@
 #include "error.h"
 #include "linesearch.h"
 
+/* scipy rounds every product before it adds (numpy has no fused
+ * multiply-add); keep the compiler from fusing them, whatever -std or
+ * -march the build uses, or the last bits and then the trajectory change. */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
 /* gtol = 1e-5: fmin_cg's default, on the infinity norm of the gradient. */
 #define DEFAULT_GTOL 1e-5
 /* c1 = 1e-4, c2 = 0.4: fmin_cg's defaults for the strong Wolfe conditions. */

@@ -3,7 +3,9 @@
  * time, as the original program computes.
  *
  * It is the compiled port of the original and the oracle the other
- * backends are tested against; it favours clarity over speed.
+ * backends are tested against; it favours clarity over speed. Sums over
+ * samples are compensated (Neumaier), so the oracle is as accurate as
+ * double precision allows rather than as the running sum happens to be.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -21,8 +23,21 @@ typedef struct sample_workspace {
     double **delta;  /* delta[l]: errors of layer l, l >= 1 */
     const double **theta; /* theta[l]: Theta_l, s_l x (s_{l-1} + 1) */
     double **grad;   /* grad[l]: accumulated dJ/dTheta_l */
+    double *carry;   /* compensation of every gradient sum, n_params */
+    size_t n_params;
     void *memory;
 } sample_workspace;
+
+/* *sum += value, keeping the rounding error in *carry. */
+static void add_compensated(double *sum, double *carry, double value)
+{
+    double t = *sum + value;
+    if (fabs(*sum) >= fabs(value))
+        *carry += (*sum - t) + value;
+    else
+        *carry += (value - t) + *sum;
+    *sum = t;
+}
 
 /* log(1 + e^t) without overflow: -log g(z) = softplus(-z), -log(1 - g(z)) = softplus(z). */
 static double softplus(double t)
@@ -40,9 +55,10 @@ static int make_workspace(const galann_net_view *net, double *grad, sample_works
     size_t L = net->n_layers - 1, units = 0;
     for (size_t l = 0; l <= L; l++)
         units += net->sizes[l];
-    size_t pointers = 4 * (L + 1);
-    /* One block: the pointer tables, then a and delta for every layer. */
-    char *memory = malloc(pointers * sizeof(void *) + 2 * units * sizeof(double));
+    size_t pointers = 4 * (L + 1), carries = grad ? net->n_params : 0;
+    /* One block: the pointer tables, then a and delta for every layer,
+     * then the gradient's compensation terms. */
+    char *memory = calloc(1, pointers * sizeof(void *) + (2 * units + carries) * sizeof(double));
     if (!memory)
         return galann_error_set(GALANN_ERR_NOMEM, "reference backend: out of memory for work space");
     w->memory = memory;
@@ -66,6 +82,8 @@ static int make_workspace(const galann_net_view *net, double *grad, sample_works
         w->grad[l] = grad ? grad + (theta - net->theta) : NULL;
         theta += net->sizes[l] * (net->sizes[l - 1] + 1);
     }
+    w->carry = values;
+    w->n_params = net->n_params;
     return GALANN_OK;
 }
 
@@ -107,10 +125,11 @@ static void backward_sample(const galann_net_view *net, sample_workspace *w, int
         size_t rows = net->sizes[l], cols = net->sizes[l - 1];
         for (size_t r = 0; r < rows; r++) {
             double *g = w->grad[l] + r * (cols + 1);
+            double *carry = w->carry + (g - w->grad[1]);
             double d = w->delta[l][r];
-            g[0] += d;
+            add_compensated(&g[0], &carry[0], d);
             for (size_t j = 0; j < cols; j++)
-                g[j + 1] += d * w->a[l - 1][j];
+                add_compensated(&g[j + 1], &carry[j + 1], d * w->a[l - 1][j]);
         }
     }
 }
@@ -128,7 +147,7 @@ static int reference_evaluate(void *state, const galann_eval_request *req)
     if (req->gradient)
         memset(req->gradient, 0, net->n_params * sizeof *req->gradient);
 
-    double cost = 0.0;
+    double cost = 0.0, cost_carry = 0.0;
     size_t correct = 0;
     for (size_t i = 0; i < data->m; i++) {
         memcpy(w.a[0], data->x + i * data->n, data->n * sizeof(double));
@@ -137,7 +156,7 @@ static int reference_evaluate(void *state, const galann_eval_request *req)
         int32_t label = data->y[i];
         if (req->cost) {
             for (size_t c = 0; c < k; c++)
-                cost += label == (int32_t)c ? softplus(-z[c]) : softplus(z[c]);
+                add_compensated(&cost, &cost_carry, label == (int32_t)c ? softplus(-z[c]) : softplus(z[c]));
         }
         if (req->outputs)
             memcpy(req->outputs + i * k, out, k * sizeof *out);
@@ -155,10 +174,10 @@ static int reference_evaluate(void *state, const galann_eval_request *req)
 
     double m = (double)data->m;
     if (req->cost)
-        *req->cost = cost / m;
+        *req->cost = (cost + cost_carry) / m;
     if (req->gradient) {
         for (size_t p = 0; p < net->n_params; p++)
-            req->gradient[p] /= m;
+            req->gradient[p] = (req->gradient[p] + w.carry[p]) / m;
     }
     if (req->n_correct)
         *req->n_correct = correct;

@@ -1,0 +1,308 @@
+/*
+ * program.c -- building the kernels, with the binary cache (see program.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "program.h"
+
+/* The cache file: this header, then the driver's binary. Native byte
+ * order: the cache belongs to one machine. */
+#define CACHE_MAGIC "GALANNCL"
+#define CACHE_FORMAT 1u
+
+typedef struct cache_header {
+    char magic[8];
+    uint32_t format;
+    uint32_t reserved;
+    uint64_t key;       /* the hash in the file name, against renamed files */
+    uint64_t size;      /* bytes of binary that follow */
+    uint64_t checksum;  /* galann_hash64 of those bytes */
+} cache_header;
+
+/* Cached binaries larger than this are not trusted (nor written). */
+#define CACHE_MAX_BINARY ((size_t)256 << 20)
+
+#define PATH_CAPACITY 4096
+
+int ocl_cache_dir(const char *configured, char *buf, size_t size)
+{
+    int n;
+    if (configured) {
+        if (!*configured)
+            return 0;
+        n = snprintf(buf, size, "%s", configured);
+    } else {
+        const char *xdg = getenv("XDG_CACHE_HOME");
+        const char *home = getenv("HOME");
+        /* The XDG base directory spec ignores relative paths. */
+        if (xdg && xdg[0] == '/')
+            n = snprintf(buf, size, "%s/galann", xdg);
+        else if (home && home[0] == '/')
+            n = snprintf(buf, size, "%s/.cache/galann", home);
+        else
+            return 0;
+    }
+    return n > 0 && (size_t)n < size;
+}
+
+static uint64_t hash_string(const char *s, uint64_t h)
+{
+    /* the terminating NUL separates fields: ("ab", "c") != ("a", "bc") */
+    return galann_hash64(s, strlen(s) + 1, h);
+}
+
+/* Everything the binary depends on, hashed. */
+static uint64_t cache_key(const ocl_program_request *req)
+{
+    char text[OCL_NAME_CAPACITY];
+    cl_platform_id platform = NULL;
+    uint64_t h = galann_hash64(CACHE_MAGIC, sizeof CACHE_MAGIC, 0);
+    uint32_t format = CACHE_FORMAT;
+    h = galann_hash64(&format, sizeof format, h);
+    if (clGetDeviceInfo(req->device, CL_DEVICE_PLATFORM, sizeof platform, &platform, NULL) != CL_SUCCESS)
+        platform = NULL;
+    static const cl_platform_info platform_fields[] = { CL_PLATFORM_NAME, CL_PLATFORM_VENDOR, CL_PLATFORM_VERSION };
+    static const cl_device_info device_fields[] = { CL_DEVICE_NAME, CL_DEVICE_VENDOR, CL_DEVICE_VERSION,
+                                                    CL_DRIVER_VERSION };
+    for (size_t i = 0; i < sizeof platform_fields / sizeof platform_fields[0]; i++) {
+        text[0] = '\0';
+        if (platform)
+            ocl_platform_string(platform, platform_fields[i], text, sizeof text);
+        h = hash_string(text, h);
+    }
+    for (size_t i = 0; i < sizeof device_fields / sizeof device_fields[0]; i++) {
+        ocl_device_string(req->device, device_fields[i], text, sizeof text);
+        h = hash_string(text, h);
+    }
+    h = hash_string(req->source, h);
+    return hash_string(req->options, h);
+}
+
+static int cache_path(const char *dir, uint64_t key, char *buf, size_t size)
+{
+    int n = snprintf(buf, size, "%s/opencl-%016llx.bin", dir, (unsigned long long)key);
+    return n > 0 && (size_t)n < size;
+}
+
+/* mkdir -p, private to the user. */
+static int make_directories(const char *dir)
+{
+    char path[PATH_CAPACITY];
+    size_t len = strlen(dir);
+    if (len == 0 || len >= sizeof path)
+        return -1;
+    memcpy(path, dir, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (path[i] != '/' && path[i] != '\0')
+            continue;
+        char saved = path[i];
+        path[i] = '\0';
+        if (mkdir(path, 0700) != 0 && errno != EEXIST)
+            return -1;
+        path[i] = saved;
+    }
+    return 0;
+}
+
+static int read_fully(int fd, void *buf, size_t size)
+{
+    unsigned char *p = buf;
+    while (size > 0) {
+        ssize_t got = read(fd, p, size);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return -1;
+        p += got;
+        size -= (size_t)got;
+    }
+    return 0;
+}
+
+static int write_fully(int fd, const void *buf, size_t size)
+{
+    const unsigned char *p = buf;
+    while (size > 0) {
+        ssize_t put = write(fd, p, size);
+        if (put < 0 && errno == EINTR)
+            continue;
+        if (put <= 0)
+            return -1;
+        p += put;
+        size -= (size_t)put;
+    }
+    return 0;
+}
+
+/* The cached binary for key, checked; NULL when absent or damaged. */
+static unsigned char *cache_read(const char *path, uint64_t key, size_t *size)
+{
+    unsigned char *binary = NULL;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return NULL;
+    cache_header h;
+    if (read_fully(fd, &h, sizeof h) != 0 || memcmp(h.magic, CACHE_MAGIC, sizeof h.magic) != 0 ||
+        h.format != CACHE_FORMAT || h.key != key || h.size == 0 || h.size > CACHE_MAX_BINARY)
+        goto fail;
+    binary = malloc((size_t)h.size);
+    if (!binary || read_fully(fd, binary, (size_t)h.size) != 0 ||
+        galann_hash64(binary, (size_t)h.size, 0) != h.checksum)
+        goto fail;
+    close(fd);
+    *size = (size_t)h.size;
+    return binary;
+
+fail:
+    free(binary);
+    close(fd);
+    return NULL;
+}
+
+/* Write the binary beside its final name and rename it into place, so
+ * that a reader sees the old file, the new one or none, never a part. */
+static void cache_write(const char *dir, const char *path, uint64_t key, const unsigned char *binary, size_t size)
+{
+    char temp[PATH_CAPACITY];
+    if (size == 0 || size > CACHE_MAX_BINARY || make_directories(dir) != 0)
+        return;
+    int n = snprintf(temp, sizeof temp, "%s/.opencl-XXXXXX", dir);
+    if (n <= 0 || (size_t)n >= sizeof temp)
+        return;
+    int fd = mkstemp(temp);
+    if (fd < 0)
+        return;
+    cache_header h;
+    memset(&h, 0, sizeof h);
+    memcpy(h.magic, CACHE_MAGIC, sizeof h.magic);
+    h.format = CACHE_FORMAT;
+    h.key = key;
+    h.size = size;
+    h.checksum = galann_hash64(binary, size, 0);
+    int ok = write_fully(fd, &h, sizeof h) == 0 && write_fully(fd, binary, size) == 0;
+    ok = close(fd) == 0 && ok;
+    if (!ok || rename(temp, path) != 0)
+        unlink(temp);
+}
+
+/* The program's binary for its one device, malloc'ed; NULL if the driver
+ * gives none. */
+static unsigned char *program_binary(cl_program program, size_t *size)
+{
+    size_t bytes = 0;
+    if (clGetProgramInfo(program, CL_PROGRAM_BINARY_SIZES, sizeof bytes, &bytes, NULL) != CL_SUCCESS || bytes == 0)
+        return NULL;
+    unsigned char *binary = malloc(bytes);
+    if (!binary)
+        return NULL;
+    unsigned char *binaries[1] = { binary };
+    if (clGetProgramInfo(program, CL_PROGRAM_BINARIES, sizeof binaries, binaries, NULL) != CL_SUCCESS) {
+        free(binary);
+        return NULL;
+    }
+    *size = bytes;
+    return binary;
+}
+
+static cl_program build_from_binary(const ocl_program_request *req, const unsigned char *binary, size_t size)
+{
+    cl_int err, binary_status = CL_SUCCESS;
+    cl_program program = clCreateProgramWithBinary(req->context, 1, &req->device, &size, &binary, &binary_status,
+                                                   &err);
+    if (err != CL_SUCCESS || binary_status != CL_SUCCESS) {
+        if (program)
+            clReleaseProgram(program);
+        return NULL;
+    }
+    if (clBuildProgram(program, 1, &req->device, req->options, NULL, NULL) != CL_SUCCESS) {
+        clReleaseProgram(program);
+        return NULL;
+    }
+    return program;
+}
+
+static int build_from_source(const ocl_program_request *req, cl_program *out)
+{
+    cl_int err;
+    char *log = NULL;
+    int status;
+    cl_program program = clCreateProgramWithSource(req->context, 1, &req->source, NULL, &err);
+    if (err != CL_SUCCESS) {
+        status = galann_error_set(GALANN_ERR_BACKEND, "opencl: clCreateProgramWithSource: %s (%d)",
+                                  ocl_error_name(err), (int)err);
+        goto fail;
+    }
+    err = clBuildProgram(program, 1, &req->device, req->options, NULL, NULL);
+    if (err != CL_SUCCESS) {
+        size_t size = 0;
+        if (clGetProgramBuildInfo(program, req->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &size) == CL_SUCCESS &&
+            size > 0)
+            log = malloc(size + 1);
+        if (log && clGetProgramBuildInfo(program, req->device, CL_PROGRAM_BUILD_LOG, size, log, NULL) == CL_SUCCESS)
+            log[size] = '\0';
+        else if (log)
+            log[0] = '\0';
+        /* galann_error_set truncates to its buffer: the log's first
+         * lines, with the first error, survive. */
+        status = galann_error_set(GALANN_ERR_BACKEND, "opencl: kernel build failed: %s (%d), options \"%s\": %s",
+                                  ocl_error_name(err), (int)err, req->options, log && *log ? log : "(no log)");
+        goto fail;
+    }
+    *out = program;
+    return GALANN_OK;
+
+fail:
+    free(log);
+    if (program)
+        clReleaseProgram(program);
+    return status;
+}
+
+int ocl_program_build(const ocl_program_request *req, cl_program *out, int *from_cache)
+{
+    char dir[PATH_CAPACITY], path[PATH_CAPACITY];
+    *out = NULL;
+    *from_cache = 0;
+    int cached = ocl_cache_dir(req->cache_dir, dir, sizeof dir);
+    uint64_t key = 0;
+    if (cached) {
+        key = cache_key(req);
+        cached = cache_path(dir, key, path, sizeof path);
+    }
+
+    if (cached && req->read_cache) {
+        size_t size = 0;
+        unsigned char *binary = cache_read(path, key, &size);
+        if (binary) {
+            cl_program program = build_from_binary(req, binary, size);
+            free(binary);
+            if (program) {
+                *out = program;
+                *from_cache = 1;
+                return GALANN_OK;
+            }
+        }
+    }
+
+    cl_program program;
+    int status = build_from_source(req, &program);
+    if (status != GALANN_OK)
+        return status;
+    if (cached) {
+        size_t size = 0;
+        unsigned char *binary = program_binary(program, &size);
+        if (binary)
+            cache_write(dir, path, key, binary, size);
+        free(binary);
+    }
+    *out = program;
+    return GALANN_OK;
+}

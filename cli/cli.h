@@ -1,0 +1,59 @@
+/*
+ * cli.h -- what the galann program's subcommands share: argument parsing,
+ * error reporting with the right exit status, loading data and models.
+ */
+#ifndef GALANN_CLI_H
+#define GALANN_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "galann.h"
+
+/* Exit statuses of the galann program. */
+#define EXIT_OK 0
+#define EXIT_RUNTIME 1
+#define EXIT_USAGE 2
+
+/* The seeds of the built-in synthetic set: `galann train` with no --train
+ * uses these, and `galann synth` writes the same set by default. */
+#define SYNTH_DEFAULT_SEED 1u
+#define SYNTH_DEFAULT_TRAIN 2700
+#define SYNTH_DEFAULT_TEST 675
+
+/* A parsed command line: --name value pairs and bare --flags. */
+typedef struct cli_args {
+    const char *command;
+    int argc;
+    char **argv;
+} cli_args;
+
+/* Find --name's value (as "--name value" or "--name=value"); NULL if absent. */
+const char *arg_value(const cli_args *a, const char *name);
+int arg_flag(const cli_args *a, const char *name);
+/* Reject any option not in the NULL-terminated lists (exit status 2). */
+int check_known_options(const cli_args *a, const char *const *with_value, const char *const *flags);
+
+/* Numeric option parsers: 0 on success, else they print a usage error. */
+int parse_size_option(const cli_args *a, const char *name, size_t *out, size_t min);
+int parse_double_option(const cli_args *a, const char *name, double *out);
+int parse_u32_option(const cli_args *a, const char *name, uint32_t *out);
+
+/* Print "galann <command>: <what>: <library message>" and return exit status 1. */
+int runtime_error(const cli_args *a, const char *what);
+/* Print a usage error and return exit status 2. */
+int usage_error(const cli_args *a, const char *fmt, ...);
+
+/* Create the context named by --backend / --threads. */
+int open_context(const cli_args *a, galann_context **out);
+
+int command_train(const cli_args *a);
+int command_predict(const cli_args *a);
+int command_eval(const cli_args *a);
+int command_synth(const cli_args *a);
+int command_info(const cli_args *a);
+
+/* Draw the training and validation cost curves as an SVG file. */
+int write_cost_plot(const char *path, const double *train, const double *test, size_t n);
+
+#endif /* GALANN_CLI_H */

@@ -1,0 +1,184 @@
+/*
+ * main.c -- the galann program: subcommand dispatch and the helpers every
+ * subcommand uses (options, errors, contexts).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char usage_text[] =
+    "usage: galann <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  train    train the galaxy classifier (built-in synthetic data without --train)\n"
+    "  predict  predict classes (or probabilities) with a saved model\n"
+    "  eval     cost, accuracy and confusion matrix of a saved model on a data set\n"
+    "  synth    write the built-in synthetic galaxy set as train.csv and test.csv\n"
+    "  info     version, backends and OpenCL devices\n"
+    "\n"
+    "Run 'galann <command> --help' for the options of a command.\n";
+
+static size_t option_name_length(const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    return eq ? (size_t)(eq - arg) : strlen(arg);
+}
+
+static int matches(const char *arg, const char *name)
+{
+    size_t len = strlen(name);
+    return strncmp(arg, "--", 2) == 0 && option_name_length(arg + 2) == len && strncmp(arg + 2, name, len) == 0;
+}
+
+const char *arg_value(const cli_args *a, const char *name)
+{
+    for (int i = 0; i < a->argc; i++) {
+        if (!matches(a->argv[i], name))
+            continue;
+        const char *eq = strchr(a->argv[i], '=');
+        if (eq)
+            return eq + 1;
+        return i + 1 < a->argc ? a->argv[i + 1] : "";
+    }
+    return NULL;
+}
+
+int arg_flag(const cli_args *a, const char *name)
+{
+    for (int i = 0; i < a->argc; i++) {
+        if (matches(a->argv[i], name))
+            return 1;
+    }
+    return 0;
+}
+
+static int in_list(const char *arg, const char *const *names)
+{
+    for (; names && *names; names++) {
+        if (matches(arg, *names))
+            return 1;
+    }
+    return 0;
+}
+
+int check_known_options(const cli_args *a, const char *const *with_value, const char *const *flags)
+{
+    for (int i = 0; i < a->argc; i++) {
+        const char *arg = a->argv[i];
+        if (in_list(arg, with_value)) {
+            if (!strchr(arg, '=')) {
+                if (i + 1 >= a->argc)
+                    return usage_error(a, "%s needs a value", arg);
+                i++;
+            }
+            continue;
+        }
+        if (in_list(arg, flags))
+            continue;
+        return usage_error(a, "unknown option '%s'", arg);
+    }
+    return EXIT_OK;
+}
+
+int usage_error(const cli_args *a, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "galann %s: ", a->command);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nRun 'galann %s --help' for usage.\n", a->command);
+    return EXIT_USAGE;
+}
+
+int runtime_error(const cli_args *a, const char *what)
+{
+    fprintf(stderr, "galann %s: %s: %s\n", a->command, what, galann_last_error());
+    return EXIT_RUNTIME;
+}
+
+int parse_size_option(const cli_args *a, const char *name, size_t *out, size_t min)
+{
+    const char *v = arg_value(a, name);
+    if (!v)
+        return EXIT_OK;
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(v, &end, 10);
+    if (errno || end == v || *end || v[0] == '-' || x < min)
+        return usage_error(a, "--%s '%s' is not a whole number >= %zu", name, v, min);
+    *out = (size_t)x;
+    return EXIT_OK;
+}
+
+int parse_double_option(const cli_args *a, const char *name, double *out)
+{
+    const char *v = arg_value(a, name);
+    if (!v)
+        return EXIT_OK;
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (errno || end == v || *end)
+        return usage_error(a, "--%s '%s' is not a number", name, v);
+    *out = x;
+    return EXIT_OK;
+}
+
+int parse_u32_option(const cli_args *a, const char *name, uint32_t *out)
+{
+    size_t v = *out;
+    int rc = parse_size_option(a, name, &v, 0);
+    if (rc == EXIT_OK && v > 0xffffffffu)
+        return usage_error(a, "--%s %zu does not fit in 32 bits", name, v);
+    *out = (uint32_t)v;
+    return rc;
+}
+
+int open_context(const cli_args *a, galann_context **out)
+{
+    galann_context_options o;
+    galann_context_options_init(&o);
+    size_t threads = 0;
+    int rc = parse_size_option(a, "threads", &threads, 1);
+    if (rc != EXIT_OK)
+        return rc;
+    o.threads = (int)threads;
+    if (galann_context_new_ex(arg_value(a, "backend"), &o, out) != GALANN_OK)
+        return runtime_error(a, "cannot create a compute context");
+    return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage_text, stderr);
+        return EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        fputs(usage_text, stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("galann %s\n", galann_version());
+        return EXIT_OK;
+    }
+    cli_args a = { argv[1], argc - 2, argv + 2 };
+    static const struct {
+        const char *name;
+        int (*run)(const cli_args *);
+    } commands[] = {
+        { "train", command_train }, { "predict", command_predict }, { "eval", command_eval },
+        { "synth", command_synth }, { "info", command_info },
+    };
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(&a);
+    }
+    fprintf(stderr, "galann: unknown command '%s'\n\n%s", argv[1], usage_text);
+    return EXIT_USAGE;
+}

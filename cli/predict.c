@@ -1,0 +1,207 @@
+/*
+ * predict.c -- `galann predict` and `galann eval`: using a saved model on
+ * a CSV data set.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char predict_help[] =
+    "usage: galann predict --model MODEL --data FILE [--proba] [--backend NAME] [--threads N]\n"
+    "\n"
+    "Print the predicted class of every sample of FILE, one per line, or with\n"
+    "--proba the output activations of every class, comma-separated.\n"
+    "FILE is CSV (label,p1..pn); the label column is read but not used.\n";
+
+static const char eval_help[] =
+    "usage: galann eval --model MODEL --data FILE [--lambda L] [--backend NAME] [--threads N]\n"
+    "\n"
+    "Print the cost (regularised with lambda, default 1), the accuracy and the\n"
+    "confusion matrix (rows: true class, columns: predicted) of MODEL on FILE.\n";
+
+typedef struct loaded {
+    galann_model *model;
+    galann_dataset *data;
+    galann_context *ctx;
+} loaded;
+
+static void free_loaded(loaded *l)
+{
+    galann_context_free(l->ctx);
+    galann_dataset_free(l->data);
+    galann_model_free(l->model);
+}
+
+/* The data is scaled with the divisor the model was trained with. */
+static int load_dataset_for_model(const cli_args *a, const char *path, const galann_model *m, galann_dataset **out)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "galann %s: cannot open %s\n", a->command, path);
+        return EXIT_RUNTIME;
+    }
+    size_t cap = 1 << 20, size = 0, got;
+    char *text = malloc(cap);
+    while (text && (got = fread(text + size, 1, cap - size, f)) > 0) {
+        size += got;
+        if (size == cap) {
+            char *bigger = realloc(text, cap *= 2);
+            if (!bigger) {
+                free(text);
+                text = NULL;
+            }
+            text = bigger;
+        }
+    }
+    fclose(f);
+    if (!text) {
+        fprintf(stderr, "galann %s: out of memory reading %s\n", a->command, path);
+        return EXIT_RUNTIME;
+    }
+    int status = galann_dataset_parse_csv(text, size, path, galann_model_input_divisor(m), out);
+    free(text);
+    return status == GALANN_OK ? EXIT_OK : runtime_error(a, "cannot load the data");
+}
+
+static int open_model_and_data(const cli_args *a, loaded *l)
+{
+    const char *model = arg_value(a, "model"), *data = arg_value(a, "data");
+    if (!model || !*model || !data || !*data)
+        return usage_error(a, "--model and --data are required");
+    if (galann_model_load(model, &l->model) != GALANN_OK)
+        return runtime_error(a, "cannot load the model");
+    int rc = load_dataset_for_model(a, data, l->model, &l->data);
+    if (rc != EXIT_OK)
+        return rc;
+    size_t inputs = galann_model_layer_size(l->model, 0);
+    if (galann_dataset_n_features(l->data) != inputs) {
+        fprintf(stderr, "galann %s: %s has %zu features, the model takes %zu\n", a->command, data,
+                galann_dataset_n_features(l->data), inputs);
+        return EXIT_RUNTIME;
+    }
+    return open_context(a, &l->ctx);
+}
+
+/* A data set may use fewer classes than the model knows: widen it so the
+ * model's output layer and the labels agree. */
+static int widen_labels(const cli_args *a, loaded *l)
+{
+    size_t k = galann_model_layer_size(l->model, galann_model_n_layers(l->model) - 1);
+    size_t have = galann_dataset_n_labels(l->data);
+    if (have == k)
+        return EXIT_OK;
+    if (have > k) {
+        fprintf(stderr, "galann %s: the data has labels up to %zu, the model only %zu classes\n", a->command,
+                have - 1, k);
+        return EXIT_RUNTIME;
+    }
+    galann_dataset *wide = NULL;
+    if (galann_dataset_new(galann_dataset_features(l->data), galann_dataset_labels(l->data),
+                           galann_dataset_n_samples(l->data), galann_dataset_n_features(l->data), k,
+                           &wide) != GALANN_OK)
+        return runtime_error(a, "cannot prepare the data");
+    galann_dataset_free(l->data);
+    l->data = wide;
+    return EXIT_OK;
+}
+
+int command_predict(const cli_args *a)
+{
+    static const char *const with_value[] = { "model", "data", "backend", "threads", NULL };
+    static const char *const flags[] = { "proba", "help", NULL };
+    if (arg_flag(a, "help")) {
+        fputs(predict_help, stdout);
+        return EXIT_OK;
+    }
+    int rc = check_known_options(a, with_value, flags);
+    if (rc != EXIT_OK)
+        return rc;
+    loaded l = { NULL, NULL, NULL };
+    rc = open_model_and_data(a, &l);
+    if (rc == EXIT_OK)
+        rc = widen_labels(a, &l);
+    if (rc != EXIT_OK) {
+        free_loaded(&l);
+        return rc;
+    }
+    size_t m = galann_dataset_n_samples(l.data), k = galann_dataset_n_labels(l.data);
+    if (arg_flag(a, "proba")) {
+        double *p = malloc(m * k * sizeof *p);
+        if (!p || galann_predict_proba(l.ctx, l.model, l.data, p, m * k) != GALANN_OK)
+            rc = p ? runtime_error(a, "prediction failed") : EXIT_RUNTIME;
+        for (size_t i = 0; rc == EXIT_OK && i < m; i++) {
+            for (size_t c = 0; c < k; c++)
+                printf(c ? ",%.17g" : "%.17g", p[i * k + c]);
+            putchar('\n');
+        }
+        free(p);
+    } else {
+        int32_t *labels = malloc(m * sizeof *labels);
+        if (!labels || galann_predict(l.ctx, l.model, l.data, labels, m) != GALANN_OK)
+            rc = labels ? runtime_error(a, "prediction failed") : EXIT_RUNTIME;
+        for (size_t i = 0; rc == EXIT_OK && i < m; i++)
+            printf("%d\n", (int)labels[i]);
+        free(labels);
+    }
+    free_loaded(&l);
+    return rc;
+}
+
+int command_eval(const cli_args *a)
+{
+    static const char *const with_value[] = { "model", "data", "lambda", "backend", "threads", NULL };
+    static const char *const flags[] = { "help", NULL };
+    if (arg_flag(a, "help")) {
+        fputs(eval_help, stdout);
+        return EXIT_OK;
+    }
+    double lambda = 1.0;
+    int rc = check_known_options(a, with_value, flags);
+    if (rc == EXIT_OK)
+        rc = parse_double_option(a, "lambda", &lambda);
+    if (rc != EXIT_OK)
+        return rc;
+    loaded l = { NULL, NULL, NULL };
+    rc = open_model_and_data(a, &l);
+    if (rc == EXIT_OK)
+        rc = widen_labels(a, &l);
+    if (rc != EXIT_OK) {
+        free_loaded(&l);
+        return rc;
+    }
+    size_t m = galann_dataset_n_samples(l.data), k = galann_dataset_n_labels(l.data);
+    int32_t *pred = malloc(m * sizeof *pred);
+    size_t *confusion = calloc(k * k, sizeof *confusion);
+    double cost = 0.0;
+    if (!pred || !confusion)
+        rc = EXIT_RUNTIME;
+    else if (galann_cost(l.ctx, l.model, l.data, lambda, &cost) != GALANN_OK ||
+             galann_predict(l.ctx, l.model, l.data, pred, m) != GALANN_OK)
+        rc = runtime_error(a, "evaluation failed");
+    if (rc == EXIT_OK) {
+        const int32_t *truth = galann_dataset_labels(l.data);
+        size_t correct = 0;
+        for (size_t i = 0; i < m; i++) {
+            confusion[(size_t)truth[i] * k + (size_t)pred[i]]++;
+            correct += truth[i] == pred[i];
+        }
+        printf("samples: %zu\ncost: %.17g (lambda %g)\naccuracy: %.2f%% (%zu/%zu)\n", m, cost, lambda,
+               100.0 * (double)correct / (double)m, correct, m);
+        printf("confusion matrix (rows: true class, columns: predicted):\n%8s", "");
+        for (size_t c = 0; c < k; c++)
+            printf(" %7zu", c);
+        putchar('\n');
+        for (size_t t = 0; t < k; t++) {
+            printf("%8zu", t);
+            for (size_t c = 0; c < k; c++)
+                printf(" %7zu", confusion[t * k + c]);
+            putchar('\n');
+        }
+    }
+    free(pred);
+    free(confusion);
+    free_loaded(&l);
+    return rc;
+}

@@ -1,0 +1,110 @@
+/*
+ * synth.c -- `galann synth` (write the built-in data set as CSV) and
+ * `galann info` (what this build can run on).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+
+static const char synth_help[] =
+    "usage: galann synth --out DIR [--train N] [--test N] [--seed S]\n"
+    "\n"
+    "Write the built-in synthetic galaxy set as DIR/train.csv and DIR/test.csv\n"
+    "(defaults: 2700 and 675 images, seed 1: the set 'galann train' uses without\n"
+    "--train). The test set is drawn with seed S+1.\n";
+
+static const char info_help[] =
+    "usage: galann info\n"
+    "\n"
+    "Print the library version, the compiled-in backends, whether each can run\n"
+    "here (and why not), and their devices.\n";
+
+static int write_set(const cli_args *a, const char *dir, const char *name, size_t n, uint32_t seed)
+{
+    size_t len = strlen(dir) + strlen(name) + 2;
+    char *path = malloc(len);
+    galann_dataset *d = NULL;
+    int rc = EXIT_OK;
+    if (!path)
+        return EXIT_RUNTIME;
+    snprintf(path, len, "%s/%s", dir, name);
+    if (galann_dataset_synthesize(n, seed, &d) != GALANN_OK || galann_dataset_save_csv(d, path, 255.0) != GALANN_OK)
+        rc = runtime_error(a, path);
+    else
+        printf("wrote %s (%zu images, seed %u)\n", path, n, seed);
+    galann_dataset_free(d);
+    free(path);
+    return rc;
+}
+
+int command_synth(const cli_args *a)
+{
+    static const char *const with_value[] = { "out", "train", "test", "seed", NULL };
+    static const char *const flags[] = { "help", NULL };
+    if (arg_flag(a, "help")) {
+        fputs(synth_help, stdout);
+        return EXIT_OK;
+    }
+    size_t n_train = SYNTH_DEFAULT_TRAIN, n_test = SYNTH_DEFAULT_TEST;
+    uint32_t seed = SYNTH_DEFAULT_SEED;
+    int rc = check_known_options(a, with_value, flags);
+    if (rc == EXIT_OK)
+        rc = parse_size_option(a, "train", &n_train, 1);
+    if (rc == EXIT_OK)
+        rc = parse_size_option(a, "test", &n_test, 1);
+    if (rc == EXIT_OK)
+        rc = parse_u32_option(a, "seed", &seed);
+    const char *dir = arg_value(a, "out");
+    if (rc == EXIT_OK && (!dir || !*dir))
+        rc = usage_error(a, "--out DIR is required");
+    if (rc != EXIT_OK)
+        return rc;
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "galann synth: cannot create %s: %s\n", dir, strerror(errno));
+        return EXIT_RUNTIME;
+    }
+    rc = write_set(a, dir, "train.csv", n_train, seed);
+    if (rc == EXIT_OK)
+        rc = write_set(a, dir, "test.csv", n_test, seed + 1);
+    return rc;
+}
+
+int command_info(const cli_args *a)
+{
+    static const char *const flags[] = { "help", NULL };
+    if (arg_flag(a, "help")) {
+        fputs(info_help, stdout);
+        return EXIT_OK;
+    }
+    int rc = check_known_options(a, NULL, flags);
+    if (rc != EXIT_OK)
+        return rc;
+    printf("libgalann %s\n", galann_version());
+    for (size_t i = 0; i < galann_backend_count(); i++) {
+        const char *name = galann_backend_name(i);
+        if (galann_backend_available(name) != GALANN_OK) {
+            printf("backend %-10s unavailable: %s\n", name, galann_last_error());
+            continue;
+        }
+        char devices[4096];
+        printf("backend %-10s available\n", name);
+        if (galann_backend_devices(name, devices, sizeof devices) == GALANN_OK) {
+            for (char *line = strtok(devices, "\n"); line; line = strtok(NULL, "\n"))
+                printf("    %s\n", line);
+        }
+    }
+    galann_context *ctx = NULL;
+    if (galann_context_new(NULL, &ctx) == GALANN_OK) {
+        char what[256];
+        galann_context_describe(ctx, what, sizeof what);
+        printf("default (best available): %s\n", what);
+        galann_context_free(ctx);
+    } else {
+        printf("default (best available): none: %s\n", galann_last_error());
+    }
+    return EXIT_OK;
+}

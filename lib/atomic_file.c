@@ -1,0 +1,55 @@
+/*
+ * atomic_file.c -- writing a whole file so that it is never seen half
+ * written: models and datasets the library saves go through here.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "galann.h"
+#include "atomic_file.h"
+#include "error.h"
+
+/* Write all bytes to a fresh file beside path, flush it to disk, then
+ * rename it over path: readers see the old file or the new one, never a
+ * part, and a failure leaves the old file as it was. */
+int galann_write_file_atomically(const char *path, const void *data, size_t size)
+{
+    size_t len = strlen(path);
+    char *tmp = malloc(len + 16);
+    if (!tmp)
+        return galann_error_set(GALANN_ERR_NOMEM, "%s: out of memory", path);
+    snprintf(tmp, len + 16, "%s.tmp-XXXXXX", path);
+    int status = GALANN_OK;
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        status = galann_error_set(GALANN_ERR_IO, "%s: cannot create a temporary file: %s", path, strerror(errno));
+        goto done;
+    }
+    const unsigned char *p = data;
+    size_t left = size;
+    while (left > 0) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            status = galann_error_set(GALANN_ERR_IO, "%s: write failed: %s", path, strerror(w < 0 ? errno : EIO));
+            break;
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    if (status == GALANN_OK && fsync(fd) != 0)
+        status = galann_error_set(GALANN_ERR_IO, "%s: fsync failed: %s", path, strerror(errno));
+    if (close(fd) != 0 && status == GALANN_OK)
+        status = galann_error_set(GALANN_ERR_IO, "%s: close failed: %s", path, strerror(errno));
+    if (status == GALANN_OK && rename(tmp, path) != 0)
+        status = galann_error_set(GALANN_ERR_IO, "%s: cannot replace: %s", path, strerror(errno));
+    if (status != GALANN_OK)
+        unlink(tmp);
+done:
+    free(tmp);
+    return status;
+}

@@ -1,0 +1,295 @@
+/*
+ * model_io.c -- the binary model format (docs/model-format.md): saving
+ * atomically, loading with every field validated.
+ *
+ * Layout, all little-endian, fixed width:
+ *   magic "\x89GALANN\n" (8) | version u32 = 1 | flags u32 = 0 |
+ *   n_layers u64 | n_layers x size u64 | input divisor f64 |
+ *   n_params u64 | n_params x weight f64 | CRC-32 of all before, u32.
+ * Loading never trusts a size before checking it against the bytes that
+ * are really there, so a corrupt file cannot make it read out of bounds or
+ * allocate absurd amounts.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+#include "error.h"
+#include "atomic_file.h"
+
+static const unsigned char MODEL_MAGIC[8] = { 0x89, 'G', 'A', 'L', 'A', 'N', 'N', '\n' };
+#define MODEL_FORMAT_VERSION 1u
+/* Deeper networks than this are not models anyone trains with this
+ * library; refusing them bounds what a corrupt header can ask for. */
+#define MODEL_MAX_LAYERS 1024u
+#define MODEL_MAX_LAYER_SIZE 0x7fffffffull
+
+/* CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), bit by bit: models
+ * are small, and a table would be state to build or to carry. */
+static uint32_t crc32_update(uint32_t crc, const unsigned char *p, size_t n)
+{
+    crc = ~crc;
+    for (size_t i = 0; i < n; i++) {
+        crc ^= p[i];
+        for (int b = 0; b < 8; b++)
+            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+    }
+    return ~crc;
+}
+
+static void put_u32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void put_u64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void put_f64(unsigned char *p, double d)
+{
+    uint64_t v;
+    memcpy(&v, &d, sizeof v);
+    put_u64(p, v);
+}
+
+static uint32_t get_u32(const unsigned char *p)
+{
+    uint32_t v = 0;
+    for (int i = 3; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static uint64_t get_u64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static double get_f64(const unsigned char *p)
+{
+    uint64_t v = get_u64(p);
+    double d;
+    memcpy(&d, &v, sizeof d);
+    return d;
+}
+
+static size_t serialized_size(const galann_model *m)
+{
+    return 8 + 4 + 4 + 8 + 8 * m->n_layers + 8 + 8 + 8 * m->n_params + 4;
+}
+
+GALANN_API int galann_model_save_buffer(const galann_model *m, void **buf, size_t *size)
+{
+    galann_error_clear();
+    if (!m || !buf || !size)
+        return galann_error_set(GALANN_ERR_INVALID, "galann_model_save_buffer: NULL argument");
+    *buf = NULL;
+    *size = 0;
+    size_t total = serialized_size(m);
+    unsigned char *out = malloc(total), *p = out;
+    if (!out)
+        return galann_error_set(GALANN_ERR_NOMEM, "galann_model_save_buffer: out of memory for %zu bytes", total);
+    memcpy(p, MODEL_MAGIC, 8);
+    p += 8;
+    put_u32(p, MODEL_FORMAT_VERSION);
+    p += 4;
+    put_u32(p, 0);
+    p += 4;
+    put_u64(p, m->n_layers);
+    p += 8;
+    for (size_t l = 0; l < m->n_layers; l++, p += 8)
+        put_u64(p, m->sizes[l]);
+    put_f64(p, m->input_divisor);
+    p += 8;
+    put_u64(p, m->n_params);
+    p += 8;
+    for (size_t i = 0; i < m->n_params; i++, p += 8)
+        put_f64(p, m->theta[i]);
+    put_u32(p, crc32_update(0, out, (size_t)(p - out)));
+    *buf = out;
+    *size = total;
+    return GALANN_OK;
+}
+
+/* A reader over the buffer that refuses to run past its end. */
+typedef struct reader {
+    const unsigned char *p;
+    size_t left;
+} reader;
+
+static int need(reader *r, size_t n, const char *what)
+{
+    if (r->left < n)
+        return galann_error_set(GALANN_ERR_FORMAT, "model is truncated: %s needs %zu more bytes, %zu remain", what, n,
+                                r->left);
+    return GALANN_OK;
+}
+
+static void advance(reader *r, size_t n)
+{
+    r->p += n;
+    r->left -= n;
+}
+
+static int read_header(reader *r, size_t *n_layers)
+{
+    int status = need(r, 24, "the header");
+    if (status != GALANN_OK)
+        return status;
+    if (memcmp(r->p, MODEL_MAGIC, 8) != 0)
+        return galann_error_set(GALANN_ERR_FORMAT, "not a libgalann model (bad magic bytes)");
+    uint32_t version = get_u32(r->p + 8), flags = get_u32(r->p + 12);
+    uint64_t layers = get_u64(r->p + 16);
+    if (version != MODEL_FORMAT_VERSION)
+        return galann_error_set(GALANN_ERR_FORMAT, "model format version %u is not supported (this library reads %u)",
+                                version, MODEL_FORMAT_VERSION);
+    if (flags != 0)
+        return galann_error_set(GALANN_ERR_FORMAT, "model flags 0x%x are not supported", flags);
+    if (layers < 2 || layers > MODEL_MAX_LAYERS)
+        return galann_error_set(GALANN_ERR_FORMAT, "model has %llu layers (expected 2..%u)",
+                                (unsigned long long)layers, MODEL_MAX_LAYERS);
+    advance(r, 24);
+    *n_layers = (size_t)layers;
+    return GALANN_OK;
+}
+
+GALANN_API int galann_model_load_buffer(const void *buf, size_t size, galann_model **out)
+{
+    galann_error_clear();
+    if (!out)
+        return galann_error_set(GALANN_ERR_INVALID, "galann_model_load_buffer: out is NULL");
+    *out = NULL;
+    if (!buf && size > 0)
+        return galann_error_set(GALANN_ERR_INVALID, "galann_model_load_buffer: buffer is NULL");
+
+    reader r = { buf, size };
+    size_t n_layers = 0;
+    int status = read_header(&r, &n_layers);
+    if (status != GALANN_OK)
+        return status;
+    status = need(&r, 8 * n_layers + 16, "the layer sizes");
+    if (status != GALANN_OK)
+        return status;
+    size_t sizes[MODEL_MAX_LAYERS];
+    for (size_t l = 0; l < n_layers; l++) {
+        uint64_t s = get_u64(r.p + 8 * l);
+        if (s == 0 || s > MODEL_MAX_LAYER_SIZE)
+            return galann_error_set(GALANN_ERR_FORMAT, "model layer %zu has size %llu (expected 1..%llu)", l,
+                                    (unsigned long long)s, MODEL_MAX_LAYER_SIZE);
+        sizes[l] = (size_t)s;
+    }
+    advance(&r, 8 * n_layers);
+    double divisor = get_f64(r.p);
+    uint64_t stored_params = get_u64(r.p + 8);
+    advance(&r, 16);
+    size_t n_params = galann_count_params(sizes, n_layers);
+    if (n_params == 0 || stored_params != n_params)
+        return galann_error_set(GALANN_ERR_FORMAT, "model stores %llu parameters, its layer sizes need %zu",
+                                (unsigned long long)stored_params, n_params);
+    if (!isfinite(divisor) || divisor == 0.0)
+        return galann_error_set(GALANN_ERR_FORMAT, "model input divisor %g is not usable", divisor);
+    if (n_params > (SIZE_MAX - 4) / 8)
+        return galann_error_set(GALANN_ERR_FORMAT, "model parameter count %zu overflows", n_params);
+    status = need(&r, 8 * n_params + 4, "the weights and checksum");
+    if (status != GALANN_OK)
+        return status;
+    if (r.left != 8 * n_params + 4)
+        return galann_error_set(GALANN_ERR_FORMAT, "model has %zu unexpected bytes after the checksum",
+                                r.left - (8 * n_params + 4));
+    const unsigned char *weights = r.p;
+    uint32_t stored_crc = get_u32(weights + 8 * n_params);
+    uint32_t crc = crc32_update(0, buf, size - 4);
+    if (crc != stored_crc)
+        return galann_error_set(GALANN_ERR_FORMAT, "model checksum mismatch (stored %08x, computed %08x): the file "
+                                "is corrupt", stored_crc, crc);
+
+    galann_model *m = NULL;
+    status = galann_model_new(sizes, n_layers, &m);
+    if (status != GALANN_OK)
+        return status;
+    for (size_t i = 0; i < n_params; i++) {
+        m->theta[i] = get_f64(weights + 8 * i);
+        if (!isfinite(m->theta[i])) {
+            galann_model_free(m);
+            return galann_error_set(GALANN_ERR_FORMAT, "model weight %zu is not finite", i);
+        }
+    }
+    m->input_divisor = divisor;
+    *out = m;
+    return GALANN_OK;
+}
+
+GALANN_API void galann_free(void *p)
+{
+    free(p);
+}
+
+GALANN_API int galann_model_save(const galann_model *m, const char *path)
+{
+    galann_error_clear();
+    if (!m || !path)
+        return galann_error_set(GALANN_ERR_INVALID, "galann_model_save: model or path is NULL");
+    void *buf = NULL;
+    size_t size = 0;
+    int status = galann_model_save_buffer(m, &buf, &size);
+    if (status == GALANN_OK)
+        status = galann_write_file_atomically(path, buf, size);
+    free(buf);
+    return status;
+}
+
+GALANN_API int galann_model_load(const char *path, galann_model **out)
+{
+    galann_error_clear();
+    if (!out)
+        return galann_error_set(GALANN_ERR_INVALID, "galann_model_load: out is NULL");
+    *out = NULL;
+    if (!path)
+        return galann_error_set(GALANN_ERR_INVALID, "galann_model_load: path is NULL");
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return galann_error_set(GALANN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    unsigned char *buf = NULL;
+    size_t size = 0, cap = 0;
+    int status = GALANN_OK;
+    for (;;) {
+        if (size == cap) {
+            cap = cap ? cap * 2 : 65536;
+            unsigned char *bigger = realloc(buf, cap);
+            if (!bigger) {
+                status = galann_error_set(GALANN_ERR_NOMEM, "%s: out of memory", path);
+                break;
+            }
+            buf = bigger;
+        }
+        size_t got = fread(buf + size, 1, cap - size, f);
+        size += got;
+        if (got == 0) {
+            if (ferror(f))
+                status = galann_error_set(GALANN_ERR_IO, "%s: read failed", path);
+            break;
+        }
+    }
+    fclose(f);
+    if (status == GALANN_OK) {
+        status = galann_model_load_buffer(buf, size, out);
+        if (status != GALANN_OK) {
+            /* name the file in the message the buffer parser wrote */
+            char detail[900];
+            snprintf(detail, sizeof detail, "%s", galann_last_error());
+            galann_error_set(status, "%s: %s", path, detail);
+        }
+    }
+    free(buf);
+    return status;
+}
