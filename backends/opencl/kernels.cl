@@ -17,7 +17,8 @@
  *
  * Results are the same bits on every run on the same device: every sum has
  * a fixed order (tile by tile; a fixed tree in local memory; partial sums
- * per chunk added in chunk order), and there are no atomics.
+ * per chunk added in chunk order), and there are no atomics. Sums over
+ * samples are compensated.
  *
  * Not here: the lambda term (the core adds it), the 1/m scaling and the
  * device choice (the host does both).
@@ -25,6 +26,9 @@
  * The host defines TILE (16, or 8 on small devices) when it builds this.
  */
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable
+/* As the host code (-ffp-contract=off): no fused multiply-adds behind our
+ * back, so that the compensated sums below see the products they add. */
+#pragma OPENCL FP_CONTRACT OFF
 
 #ifndef TILE
 #define TILE 16
@@ -42,6 +46,18 @@ static double softplus(double t)
 static double sigmoid(double z)
 {
     return 1.0 / (1.0 + exp(-z));
+}
+
+/* *sum + value, the rounding error kept in *carry (Knuth's TwoSum, without
+ * branches). The sums over samples are compensated: the conjugate-gradient
+ * trajectory amplifies rounding differences (see the blas backend), and
+ * the final value is sum + carry. */
+static void add_compensated(double *sum, double *carry, double value)
+{
+    const double t = *sum + value;
+    const double v = t - *sum;
+    *carry += (*sum - (t - v)) + (value - v);
+    *sum = t;
 }
 
 /* z[i, r] = Theta[r, 0] + sum_j A[i, j] Theta[r, 1 + j];  a[i, r] = g(z[i, r])
@@ -103,7 +119,7 @@ void score_output(__global double *delta, ulong delta_off,
     const uint lid = get_local_id(0), c = get_group_id(0);
     const uint first = c * chunk, last = min(m, first + chunk);
 
-    double cost = 0.0;
+    double cost = 0.0, carry = 0.0;
     uint correct = 0;
     for (uint i = first + lid; i < last; i += GROUP) {
         const int label = labels[i];
@@ -112,7 +128,7 @@ void score_output(__global double *delta, ulong delta_off,
         uint best = 0;
         for (uint q = 0; q < k; q++) {
             const double z = d[q];
-            cost += (int)q == label ? softplus(-z) : softplus(z);
+            add_compensated(&cost, &carry, (int)q == label ? softplus(-z) : softplus(z));
             if (a[q] > a[best])
                 best = q;
             if (want_delta)
@@ -121,7 +137,7 @@ void score_output(__global double *delta, ulong delta_off,
         correct += (int)best == label;
     }
 
-    cost_sum[lid] = cost;
+    cost_sum[lid] = cost + carry;
     correct_sum[lid] = correct;
     barrier(CLK_LOCAL_MEM_FENCE);
     for (uint s = GROUP / 2; s > 0; s >>= 1) {
@@ -197,7 +213,7 @@ void gradient_partial(__global const double *delta, ulong delta_off, uint rows,
     delta += delta_off;
     in += in_off;
 
-    double acc = 0.0;
+    double acc = 0.0, carry = 0.0;
     for (uint i0 = first; i0 < last; i0 += TILE) {
         const uint i = i0 + ty, q = q0 + tx, r = r0 + tx;
         double x = 0.0;
@@ -207,25 +223,26 @@ void gradient_partial(__global const double *delta, ulong delta_off, uint rows,
         d_tile[ty][tx] = (i < last && r < rows) ? delta[(ulong)i * rows + r] : 0.0;
         barrier(CLK_LOCAL_MEM_FENCE);
         for (uint t = 0; t < TILE; t++)
-            acc += d_tile[t][ty] * x_tile[t][tx];
+            add_compensated(&acc, &carry, d_tile[t][ty] * x_tile[t][tx]);
         barrier(CLK_LOCAL_MEM_FENCE);
     }
 
     const uint q = q0 + tx, r = r0 + ty;
     if (q <= cols && r < rows)
-        partials[(ulong)c * stride + param_off + (ulong)r * (cols + 1) + q] = acc;
+        partials[(ulong)c * stride + param_off + (ulong)r * (cols + 1) + q] = acc + carry;
 }
 
 /* out[p] = sum_{c = 0..n_chunks-1} partials[c * stride + p], p < count,
- * in chunk order: one work-item per entry, reads coalesced along p. */
+ * in chunk order (compensated): one work-item per entry, reads coalesced
+ * along p. */
 __kernel void reduce_partials(__global const double *partials, ulong stride, uint n_chunks, uint count,
                               __global double *out)
 {
     const uint p = get_global_id(0);
     if (p >= count)
         return;
-    double s = 0.0;
+    double sum = 0.0, carry = 0.0;
     for (uint c = 0; c < n_chunks; c++)
-        s += partials[(ulong)c * stride + p];
-    out[p] = s;
+        add_compensated(&sum, &carry, partials[(ulong)c * stride + p]);
+    out[p] = sum + carry;
 }

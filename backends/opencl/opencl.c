@@ -662,7 +662,7 @@ static int create_kernels(opencl_state *s, int *fits)
  * replaced by a build from source. */
 static int build_kernels(opencl_state *s, const char *cache_dir)
 {
-    static const size_t tiles[] = { 8, 16 };
+    static const size_t tiles[] = { 16, 8 };
     size_t max_group = 0, max_items[3] = { 0, 0, 0 };
     char c_version[64];
     clGetDeviceInfo(s->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof max_group, &max_group, NULL);
