@@ -983,12 +983,91 @@ static void overflowing_cost_is_a_nonfinite_error(void **state)
     galann_dataset_free(d);
 }
 
+/* ------------------------------------- model files, synthesis, training */
+
+static int never_called(void *user, const double *x, size_t n, double *f, double *g)
+{
+    (void)user;
+    (void)x;
+    (void)n;
+    (void)g;
+    *f = 0.0;
+    return GALANN_OK;
+}
+
+static void file_and_training_functions_reject_null_arguments(void **state)
+{
+    (void)state;
+    galann_model *m = model_653(), *loaded = NOT_SET;
+    void *buf = NOT_SET;
+    size_t size = 0;
+
+    /* model files and buffers */
+    expect_status(galann_model_save(NULL, "/tmp/x.galann"), GALANN_ERR_INVALID);
+    expect_status(galann_model_save(m, NULL), GALANN_ERR_INVALID);
+    expect_status(galann_model_load(NULL, &loaded), GALANN_ERR_INVALID);
+    assert_null(loaded);
+    expect_status(galann_model_load("/tmp/x.galann", NULL), GALANN_ERR_INVALID);
+    loaded = NOT_SET;
+    expect_status(galann_model_load("/nonexistent-dir/model.galann", &loaded), GALANN_ERR_IO);
+    assert_null(loaded);
+    expect_status(galann_model_save_buffer(NULL, &buf, &size), GALANN_ERR_INVALID);
+    expect_status(galann_model_save_buffer(m, NULL, &size), GALANN_ERR_INVALID);
+    expect_status(galann_model_save_buffer(m, &buf, NULL), GALANN_ERR_INVALID);
+    loaded = NOT_SET;
+    expect_status(galann_model_load_buffer(NULL, 16, &loaded), GALANN_ERR_INVALID);
+    assert_null(loaded);
+    static const char garbage[64] = "not a model at all";
+    loaded = NOT_SET;
+    expect_status(galann_model_load_buffer(garbage, sizeof garbage, &loaded), GALANN_ERR_FORMAT);
+    assert_null(loaded);
+    expect_status(galann_model_load_buffer(garbage, sizeof garbage, NULL), GALANN_ERR_INVALID);
+    galann_free(NULL);
+
+    /* the input divisor: kept by copies, only finite non-zero values */
+    assert_true(galann_model_input_divisor(m) == 255.0);
+    expect_status(galann_model_set_input_divisor(NULL, 2.0), GALANN_ERR_INVALID);
+    static const double bad_divisors[] = { 0.0, NAN, INFINITY, -INFINITY };
+    for (size_t i = 0; i < 4; i++) {
+        expect_status(galann_model_set_input_divisor(m, bad_divisors[i]), GALANN_ERR_INVALID);
+        assert_true(galann_model_input_divisor(m) == 255.0);
+    }
+    expect_status(galann_model_set_input_divisor(m, 2.0), GALANN_OK);
+    galann_model *copy = NULL;
+    expect_status(galann_model_copy(m, &copy), GALANN_OK);
+    assert_true(galann_model_input_divisor(copy) == 2.0);
+    galann_model_free(copy);
+
+    /* synthetic data and CSV output */
+    galann_dataset *d = NOT_SET;
+    expect_status(galann_dataset_synthesize(0, 1, &d), GALANN_ERR_INVALID);
+    assert_null(d);
+    expect_status(galann_dataset_synthesize(3, 1, NULL), GALANN_ERR_INVALID);
+    d = random_dataset(SAMPLES, 6, 3, 5);
+    expect_status(galann_dataset_save_csv(NULL, "/tmp/x.csv", 255.0), GALANN_ERR_INVALID);
+    expect_status(galann_dataset_save_csv(d, NULL, 255.0), GALANN_ERR_INVALID);
+    expect_status(galann_dataset_save_csv(d, "/tmp/x.csv", NAN), GALANN_ERR_INVALID);
+
+    /* training and the minimizer */
+    galann_context *c = reference_context();
+    expect_status(galann_fit(NULL, m, d, NULL, NULL), GALANN_ERR_INVALID);
+    expect_status(galann_fit(c, NULL, d, NULL, NULL), GALANN_ERR_INVALID);
+    expect_status(galann_fit(c, m, NULL, NULL, NULL), GALANN_ERR_INVALID);
+    double x[2] = { 1.0, 2.0 };
+    expect_status(galann_minimize_cg(NULL, NULL, x, 2, NULL, NULL), GALANN_ERR_INVALID);
+    expect_status(galann_minimize_cg(never_called, NULL, NULL, 2, NULL, NULL), GALANN_ERR_INVALID);
+    galann_context_free(c);
+    galann_dataset_free(d);
+    galann_model_free(m);
+}
+
 static void free_functions_accept_null(void **state)
 {
     (void)state;
     galann_context_free(NULL);
     galann_dataset_free(NULL);
     galann_model_free(NULL);
+    galann_free(NULL);
     /* reaching here is the test; a call after them still works */
     assert_string_equal(galann_strerror(GALANN_OK), "success");
 }
@@ -1028,6 +1107,7 @@ int main(void)
         cmocka_unit_test(negative_or_non_finite_lambda_is_invalid),
         cmocka_unit_test(check_gradient_rejects_a_bad_step),
         cmocka_unit_test(overflowing_cost_is_a_nonfinite_error),
+        cmocka_unit_test(file_and_training_functions_reject_null_arguments),
         cmocka_unit_test(free_functions_accept_null),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

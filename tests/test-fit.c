@@ -358,17 +358,48 @@ static void second_fit_resumes_from_the_model_of_the_first_and_repeats_exactly(v
 
 /* ---------------------------------------------------------- keep best */
 
-/* Random labels on random pixels: the training cost keeps falling while
- * the validation cost falls, then rises as the net memorises noise. */
+/* Features uniform in [0,1); the label is the largest of the first three
+ * features after each gets uniform noise in [0, noise): a rule a net can
+ * learn, blurred so that it cannot learn it from a few samples. */
+static galann_dataset *noisy_rule_dataset(size_t m, size_t n, uint32_t seed, double noise)
+{
+    uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
+    double *x = malloc(m * n * sizeof *x);
+    int32_t *y = malloc(m * sizeof *y);
+    galann_dataset *d = NULL;
+    assert_non_null(x);
+    assert_non_null(y);
+    for (size_t i = 0; i < m; i++) {
+        for (size_t j = 0; j < n; j++) {
+            s = s * 6364136223846793005ull + 1442695040888963407ull;
+            x[i * n + j] = (double)(s >> 11) / 9007199254740992.0;
+        }
+        double best = -1.0;
+        for (int32_t c = 0; c < 3; c++) {
+            s = s * 6364136223846793005ull + 1442695040888963407ull;
+            double v = x[i * n + (size_t)c] + noise * ((double)(s >> 11) / 9007199254740992.0);
+            if (v > best) {
+                best = v;
+                y[i] = c;
+            }
+        }
+    }
+    expect_status(galann_dataset_new(x, y, m, n, 3, &d), GALANN_OK);
+    free(x);
+    free(y);
+    return d;
+}
+
+/* 30 noisy samples, 20 hidden units, no regularisation: the validation
+ * cost falls while the net learns the rule, then rises as it memorises the
+ * noise (measured: lowest at iteration 12 of 60, 1.35 there, 4.80 at 60). */
 static const size_t overfit_layers[] = { 10, 20, 3 };
 #define OVERFIT_ITERATIONS 60
 
 static void keep_best_ends_at_the_iterate_with_the_lowest_validation_cost(void **state)
 {
     (void)state;
-    galann_dataset *train = random_dataset(30, 10, 3, 11), *valid = random_dataset(60, 10, 3, 12);
-    assert_non_null(train);
-    assert_non_null(valid);
+    galann_dataset *train = noisy_rule_dataset(30, 10, 1, 0.5), *valid = noisy_rule_dataset(200, 10, 2, 0.5);
     galann_context *c = new_context("reference");
     galann_model *m = new_model(overfit_layers, 3, 917);
     double j0_valid = cost_of(c, m, valid, 0.0);
@@ -398,8 +429,9 @@ static void keep_best_ends_at_the_iterate_with_the_lowest_validation_cost(void *
     }
     print_message("keep_best: %zu iterations, lowest validation cost %.6f at iteration %zu (last %.6f)\n",
                   r->count, best, best_iteration, r->p[r->count - 1].validation_cost);
-    /* the setting must make the best an inner iterate, or the test proves little */
-    assert_true(best_iteration > 0 && best_iteration < r->count);
+    /* the setting must make the best an inner iterate well away from both
+     * ends, or the test proves little */
+    assert_true(best_iteration >= 5 && best_iteration + 10 <= r->count);
     assert_int_equal(report.best_iteration, best_iteration);
     assert_relative(cost_of(c, m, valid, 0.0), best, 1e-12, "validation cost of the kept model");
     assert_relative(report.validation_cost, best, 1e-12, "report.validation_cost");
@@ -606,11 +638,13 @@ static void invalid_options_are_refused_and_leave_the_model_untouched(void **sta
 
 /* ---------------------------------------------------- synthetic data */
 
-/* Measured on this machine (blas backend): test accuracy 0.XXX after 100
- * iterations from init_random(917). Asserted as a band: well above chance
- * (1/3), clearly below perfect. */
-#define SYNTH_ACCURACY_LOW 0.5
-#define SYNTH_ACCURACY_HIGH 0.99
+/* Measured on this machine, test accuracy after 100 iterations from
+ * init_random(917): blas 0.8548 (train 0.9167), opencl 0.8504, reference
+ * 0.8444 (the backends' trajectories drift apart after ~60 iterations, as
+ * any two correct implementations do). Asserted as a band around that:
+ * far above chance (1/3), clearly below perfect. */
+#define SYNTH_ACCURACY_LOW 0.75
+#define SYNTH_ACCURACY_HIGH 0.95
 
 static void synthetic_set_is_learnable_but_not_trivial(void **state)
 {

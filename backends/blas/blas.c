@@ -35,13 +35,18 @@
 #define MIN_BLOCK 4
 #define MAX_BLOCK 256
 
+/* Samples whose gradient is summed plainly (by dgemm, beta = 1) before the
+ * partial sum joins the compensated total: compensating every block would
+ * cost as much as a quarter of the products. */
+#define SAMPLES_PER_PARTIAL_SUM 256
+
 /* Deeper networks than this are refused rather than allocated per call. */
 #define MAX_LAYERS 64
 
 typedef struct worker_space {
     double *grad;        /* private gradient sum, n_params */
     double *grad_carry;  /* its compensation: the low-order bits lost so far */
-    double *block_grad;  /* one block's gradient, before it joins the sum */
+    double *block_grad;  /* gradient of the latest blocks, before it joins the sum */
     double *activations; /* per layer l >= 1: block x s_l */
     double *deltas;      /* same layout */
     double cost, cost_carry;
@@ -143,9 +148,10 @@ static void score_block(const galann_eval_request *req, const evaluation_task *t
 }
 
 /* delta_l = (delta_{l+1} Theta_{l+1}[:, 1:]) .* a_l (1 - a_l), and
- * block_grad_l = delta_l^T [1, A_{l-1}] for l = L..1. */
+ * block_grad_l (+)= delta_l^T [1, A_{l-1}] for l = L..1; fresh starts the
+ * partial sum over, else the block adds to it. */
 static void backward_block(const galann_net_view *net, const evaluation_task *t, worker_space *w, const double *x,
-                           size_t ldx, size_t b)
+                           size_t ldx, size_t b, int fresh)
 {
     size_t L = net->n_layers - 1;
     for (size_t l = L; l >= 1; l--) {
@@ -158,10 +164,10 @@ static void backward_block(const galann_net_view *net, const evaluation_task *t,
             double bias = 0.0;
             for (size_t i = 0; i < b; i++)
                 bias += delta[i * rows + r];
-            grad[r * (cols + 1)] = bias;
+            grad[r * (cols + 1)] = fresh ? bias : grad[r * (cols + 1)] + bias;
         }
         cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)rows, (int)cols, (int)b, 1.0, delta, (int)rows, in,
-                    (int)ld_in, 0.0, grad + 1, (int)(cols + 1));
+                    (int)ld_in, fresh ? 0.0 : 1.0, grad + 1, (int)(cols + 1));
         if (l == 1)
             break;
         double *below = w->deltas + t->unit_offsets[l - 1];
@@ -190,16 +196,20 @@ static void evaluate_share(void *arg, int worker, int n_workers)
         memset(w->grad, 0, n_params * sizeof *w->grad);
         memset(w->grad_carry, 0, n_params * sizeof *w->grad_carry);
     }
-    size_t block = t->block;
+    size_t block = t->block, in_partial = 0;
     for (size_t i = first; i < last; i += block) {
         size_t b = last - i < block ? last - i : block;
         const double *x = req->data.x + i * n;
         forward_block(&req->net, t, w, x, n, b);
         score_block(req, t, w, i, b);
-        if (req->gradient) {
-            backward_block(&req->net, t, w, x, n, b);
+        if (!req->gradient)
+            continue;
+        backward_block(&req->net, t, w, x, n, b, in_partial == 0);
+        in_partial += b;
+        if (in_partial >= SAMPLES_PER_PARTIAL_SUM || i + b >= last) {
             for (size_t p = 0; p < n_params; p++)
                 add_compensated(&w->grad[p], &w->grad_carry[p], w->block_grad[p]);
+            in_partial = 0;
         }
     }
 }

@@ -234,7 +234,8 @@ static int build_from_source(const ocl_program_request *req, cl_program *out)
     cl_int err;
     char *log = NULL;
     int status;
-    cl_program program = clCreateProgramWithSource(req->context, 1, &req->source, NULL, &err);
+    const char *source = req->source;
+    cl_program program = clCreateProgramWithSource(req->context, 1, &source, NULL, &err);
     if (err != CL_SUCCESS) {
         status = galann_error_set(GALANN_ERR_BACKEND, "opencl: clCreateProgramWithSource: %s (%d)",
                                   ocl_error_name(err), (int)err);
@@ -292,7 +293,7 @@ int ocl_program_build(const ocl_program_request *req, cl_program *out, int *from
         }
     }
 
-    cl_program program;
+    cl_program program = NULL;
     int status = build_from_source(req, &program);
     if (status != GALANN_OK)
         return status;
