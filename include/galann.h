@@ -72,7 +72,8 @@ typedef enum galann_status {
 /* Fixed English text for a status; never NULL, also for unknown codes. */
 GALANN_API const char *galann_strerror(int status);
 
-/* The detailed message of this thread's last failed call ("" if none).
+/* The detailed message of this thread's most recent libgalann call that can
+ * fail ("" if it succeeded: every such call clears it first).
  * The pointer stays valid until this thread's next libgalann call. */
 GALANN_API const char *galann_last_error(void);
 
@@ -117,7 +118,7 @@ GALANN_API const char *galann_context_backend(const galann_context *ctx);
 GALANN_API int galann_context_set_threads(galann_context *ctx, int n);
 GALANN_API int galann_context_threads(const galann_context *ctx);
 
-/* Human-readable description of the context's device ("blas: OpenBLAS,
+/* Human-readable description of the context's device ("blas: CBLAS,
  * 2 threads"), written NUL-terminated into buf (truncated to size). */
 GALANN_API int galann_context_describe(const galann_context *ctx, char *buf, size_t size);
 
@@ -236,7 +237,7 @@ GALANN_API void galann_free(void *p);
 
 /* The regularised cross-entropy cost J(theta) of the model on the dataset
  * and its gradient (length n = galann_model_n_params), exactly as
- * docs/reference-model.md defines them. The model's sizes must match the
+ * docs/api.md defines them (the original program's mathematics). The model's sizes must match the
  * dataset: first layer = n_features, last = n_labels (else
  * GALANN_ERR_DIMENSION). lambda >= 0. */
 GALANN_API int galann_cost(galann_context *c, const galann_model *m, const galann_dataset *d,

@@ -3,9 +3,12 @@
  * written: models and datasets the library saves go through here.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "galann.h"
@@ -15,15 +18,31 @@
 /* Write all bytes to a fresh file beside path, flush it to disk, then
  * rename it over path: readers see the old file or the new one, never a
  * part, and a failure leaves the old file as it was. */
+/* Create a new file beside path, named path.tmp-<pid>-<unique>, with mode
+ * 0666 less the umask as any new file (mkstemp would force 0600). */
+static int create_temporary(const char *path, char *tmp, size_t tmp_size)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    /* the clock and the stack address differ between concurrent callers */
+    uint64_t unique = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^ (uint64_t)(uintptr_t)&ts;
+    for (int attempt = 0; attempt < 100; attempt++) {
+        snprintf(tmp, tmp_size, "%s.tmp-%ld-%llx", path, (long)getpid(), (unsigned long long)(unique + attempt));
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd >= 0 || errno != EEXIST)
+            return fd;
+    }
+    return -1;
+}
+
 int galann_write_file_atomically(const char *path, const void *data, size_t size)
 {
-    size_t len = strlen(path);
-    char *tmp = malloc(len + 16);
+    size_t tmp_size = strlen(path) + 64;
+    char *tmp = malloc(tmp_size);
     if (!tmp)
         return galann_error_set(GALANN_ERR_NOMEM, "%s: out of memory", path);
-    snprintf(tmp, len + 16, "%s.tmp-XXXXXX", path);
     int status = GALANN_OK;
-    int fd = mkstemp(tmp);
+    int fd = create_temporary(path, tmp, tmp_size);
     if (fd < 0) {
         status = galann_error_set(GALANN_ERR_IO, "%s: cannot create a temporary file: %s", path, strerror(errno));
         goto done;

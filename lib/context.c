@@ -92,7 +92,8 @@ GALANN_API int galann_context_new_ex(const char *backend, const galann_context_o
     int status = choose_backend(backend, &ops);
     if (status != GALANN_OK)
         return status;
-    if (o.threads == 0) {
+    /* GALANN_THREADS matters only to backends that have threads. */
+    if (o.threads == 0 && ops->set_threads) {
         status = default_thread_count(&o.threads);
         if (status != GALANN_OK)
             return status;

@@ -8,6 +8,7 @@
  * model and datasets.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +33,7 @@ typedef struct fit_run {
     double best_cost;
     size_t best_iteration;
     int user_status;        /* status a failing evaluation inside progress returned */
+    char user_message[512]; /* and its message, before the minimizer's cancel overwrote it */
 } fit_run;
 
 static int evaluate_training_objective(void *user, const double *x, size_t n, double *f, double *g)
@@ -96,6 +98,7 @@ static int report_iteration(void *user, size_t iteration, const double *x, size_
         status = validation_at(run, x, &p.validation_cost, &p.validation_accuracy);
     if (status != GALANN_OK) {
         run->user_status = status;
+        snprintf(run->user_message, sizeof run->user_message, "%s", galann_last_error());
         return 1;
     }
     if (run->keep_best && p.validation_cost < run->best_cost) {
@@ -199,8 +202,8 @@ GALANN_API int galann_fit(galann_context *c, galann_model *m, const galann_datas
     cg_report.struct_size = sizeof cg_report;
     status = galann_minimize_cg(evaluate_training_objective, &run, x, n, &cg, &cg_report);
     if (run.user_status != GALANN_OK) {
-        status = run.user_status;
-        cg_report.stop_reason = GALANN_STOP_ERROR;
+        status = galann_error_set(run.user_status, "%s", run.user_message);
+        cg_report.stop_reason = status == GALANN_ERR_NONFINITE ? GALANN_STOP_NONFINITE : GALANN_STOP_ERROR;
     }
     int stopped_status = status;
     if (status != GALANN_OK && status != GALANN_ERR_CANCELLED && status != GALANN_ERR_NONFINITE)

@@ -277,10 +277,6 @@ static int check_arguments(galann_objective_fn fn, const double *x, size_t n, co
         return galann_error_set(GALANN_ERR_INVALID, "galann_minimize_cg: x is NULL");
     if (n == 0)
         return galann_error_set(GALANN_ERR_INVALID, "galann_minimize_cg: n is 0");
-    if (o->struct_size < sizeof *o)
-        return galann_error_set(GALANN_ERR_INVALID,
-                                "galann_minimize_cg: options struct_size %zu is smaller than %zu "
-                                "(call galann_cg_options_init)", o->struct_size, sizeof *o);
     if (!(o->gtol >= 0))
         return galann_error_set(GALANN_ERR_INVALID, "galann_minimize_cg: gtol %g is not >= 0", o->gtol);
     if (!(0 < o->c1 && o->c1 < o->c2 && o->c2 < 1))
@@ -333,10 +329,18 @@ GALANN_API int galann_minimize_cg(galann_objective_fn fn, void *user, double *x,
     run.n = n;
     run.stop_reason = GALANN_STOP_ERROR;
 
-    if (opts == NULL) {
-        galann_cg_options_init(&defaults);
-        opts = &defaults;
+    /* Options from an older, shorter struct keep the defaults of the
+     * fields they lack; a longer one comes from a newer header. */
+    galann_cg_options_init(&defaults);
+    if (opts != NULL) {
+        if (opts->struct_size == 0 || opts->struct_size > sizeof defaults) {
+            status = galann_error_set(GALANN_ERR_INVALID, "galann_minimize_cg: options struct_size %zu is not valid "
+                                      "(call galann_cg_options_init)", opts->struct_size);
+            goto fail;
+        }
+        memcpy(&defaults, opts, opts->struct_size);
     }
+    opts = &defaults;
     status = check_arguments(fn, x, n, opts);
     if (status != GALANN_OK)
         goto fail;

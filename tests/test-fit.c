@@ -568,6 +568,48 @@ static void null_options_train_exactly_as_the_defaults(void **state)
     galann_dataset_free(train);
 }
 
+/* A caller built against an older, shorter struct: fields past its
+ * struct_size keep their defaults, report fields past it are not written. */
+static void shorter_option_and_report_structs_are_honoured(void **state)
+{
+    (void)state;
+    galann_dataset *train = random_dataset(30, 12, 3, 51);
+    galann_dataset *narrow = random_dataset(30, 11, 3, 52);
+    galann_context *c = new_context("reference");
+    galann_model *m = new_model(small_layers, 3, 917), *twin = new_model(small_layers, 3, 917);
+    galann_fit_options o;
+    galann_fit_options_init(&o);
+    o.max_iterations = 4;
+    /* beyond the short size: would fail (DIMENSION) or change the run if read */
+    o.validation = narrow;
+    o.keep_best = 1;
+    o.progress = record_progress;
+    o.progress_user = NULL;
+    o.struct_size = offsetof(galann_fit_options, validation);
+    galann_fit_report report;
+    memset(&report, 0xA5, sizeof report);
+    report.struct_size = offsetof(galann_fit_report, train_cost);
+    expect_status(galann_fit(c, m, train, &o, &report), GALANN_OK);
+    assert_int_equal(report.struct_size, offsetof(galann_fit_report, train_cost));
+    assert_int_equal(report.iterations, 4);
+    assert_int_equal(report.stop_reason, GALANN_STOP_MAX_ITERATIONS);
+    unsigned char untouched[sizeof report];
+    memset(untouched, 0xA5, sizeof untouched);
+    size_t from = offsetof(galann_fit_report, train_cost);
+    assert_memory_equal((unsigned char *)&report + from, untouched + from, sizeof report - from);
+    /* the same as a full struct without those fields set */
+    galann_fit_options full;
+    galann_fit_options_init(&full);
+    full.max_iterations = 4;
+    expect_status(galann_fit(c, twin, train, &full, NULL), GALANN_OK);
+    assert_params_identical(m, twin, "short options struct vs full");
+    galann_model_free(m);
+    galann_model_free(twin);
+    galann_context_free(c);
+    galann_dataset_free(train);
+    galann_dataset_free(narrow);
+}
+
 static void invalid_options_are_refused_and_leave_the_model_untouched(void **state)
 {
     (void)state;
@@ -639,8 +681,9 @@ static void invalid_options_are_refused_and_leave_the_model_untouched(void **sta
 /* ---------------------------------------------------- synthetic data */
 
 /* Measured on this machine, test accuracy after 100 iterations from
- * init_random(917): blas 0.8548 (train 0.9167), opencl 0.8504, reference
- * 0.8444 (the backends' trajectories drift apart after ~60 iterations, as
+ * init_random(917): blas 0.8459..0.8548 (train 0.917..0.918; the number
+ * moved with a change of the blas backend's blocking), opencl 0.8504,
+ * reference 0.8444 (the backends' trajectories drift apart after ~60 iterations, as
  * any two correct implementations do). Asserted as a band around that:
  * far above chance (1/3), clearly below perfect. */
 #define SYNTH_ACCURACY_LOW 0.75
@@ -741,6 +784,7 @@ int main(void)
         cmocka_unit_test(progress_returning_nonzero_cancels_and_keeps_the_iterate),
         cmocka_unit_test(fit_options_init_fills_the_documented_defaults),
         cmocka_unit_test(null_options_train_exactly_as_the_defaults),
+        cmocka_unit_test(shorter_option_and_report_structs_are_honoured),
         cmocka_unit_test(invalid_options_are_refused_and_leave_the_model_untouched),
         cmocka_unit_test(synthetic_set_is_learnable_but_not_trivial),
         cmocka_unit_test(synthetic_set_is_deterministic_and_8_bit),

@@ -768,7 +768,7 @@ static void invalid_arguments_are_rejected_before_any_call(void **state)
     expect_invalid(&good, counted_rosenbrock, x, 0);
 
     bad = good;
-    bad.struct_size = sizeof bad - 1;
+    bad.struct_size = sizeof bad + 8; /* from a newer header than this library's */
     expect_invalid(&bad, counted_rosenbrock, x, 2);
     bad = good;
     bad.gtol = -1e-5;
@@ -793,6 +793,29 @@ static void invalid_arguments_are_rejected_before_any_call(void **state)
 }
 
 /* --------------------------------------------------- options and report */
+
+/* A caller built against an older header passes a shorter struct: the
+ * fields it lacks take their defaults, whatever lies beyond it. */
+static void shorter_options_struct_gets_defaults_for_missing_fields(void **state)
+{
+    (void)state;
+    galann_cg_options full, older;
+    galann_cg_options_init(&full);
+    memset(&older, 0xff, sizeof older);  /* garbage beyond the old size */
+    older.struct_size = offsetof(galann_cg_options, c1);
+    older.max_iterations = 0;
+    older.gtol = 1e-5;
+    double a[2], b[2];
+    rosenbrock_start(a, 2);
+    rosenbrock_start(b, 2);
+    struct counted obj_a = { 0 }, obj_b = { 0 };
+    galann_cg_report ra = { .struct_size = sizeof ra }, rb = { .struct_size = sizeof rb };
+    assert_int_equal(galann_minimize_cg(counted_rosenbrock, &obj_a, a, 2, &full, &ra), GALANN_OK);
+    assert_int_equal(galann_minimize_cg(counted_rosenbrock, &obj_b, b, 2, &older, &rb), GALANN_OK);
+    assert_int_equal(ra.iterations, rb.iterations);
+    assert_int_equal(ra.evaluations, rb.evaluations);
+    assert_true(a[0] == b[0] && a[1] == b[1]);
+}
 
 static void options_init_sets_fmin_cg_defaults(void **state)
 {
@@ -869,6 +892,7 @@ int main(void)
         cmocka_unit_test(objective_error_status_is_returned_with_last_point),
         cmocka_unit_test(invalid_arguments_are_rejected_before_any_call),
         cmocka_unit_test(options_init_sets_fmin_cg_defaults),
+        cmocka_unit_test(shorter_options_struct_gets_defaults_for_missing_fields),
         cmocka_unit_test(short_report_gets_only_the_fields_that_fit),
         cmocka_unit_test(stop_reason_strings_are_never_null),
     };

@@ -3,7 +3,8 @@
  *
  * The batched matrix form of docs/reference-model.md, one kernel per step:
  *
- *   forward_layer     A_l = g([1, A_{l-1}] Theta_l^T)         (tiled product)
+ *   forward_layer     A_l = g([1, A_{l-1}] Theta_l^T)
+ *   forward_tiled     the same, for few samples on many compute units
  *   score_output      cost and correct predictions per chunk of samples,
  *                     delta_L = a_L - y
  *   backward_layer    delta_l = (delta_{l+1} Theta_{l+1}[:, 1:]) .* a_l (1 - a_l)
@@ -11,9 +12,12 @@
  *   reduce_partials   G = sum_c P_c, chunk by chunk in index order
  *
  * Samples are rows: the data matrix X (m x n), the activations and the
- * deltas are row-major, so a sample's values are contiguous. Every tiled
- * kernel loads its tiles with local dimension 0 running along a row, so
- * neighbouring work-items read neighbouring addresses (coalesced).
+ * deltas are row-major, so a sample's values are contiguous. Every kernel
+ * reads X and the activations along rows, neighbouring work-items at
+ * neighbouring addresses (coalesced). The layers next to X are wide (n =
+ * 1024) and the others narrow (8, 3), so forward_layer and
+ * gradient_partial give each work-item RB units of the narrow side in
+ * registers: with RB = 8 no work is wasted on the galaxy network.
  *
  * Results are the same bits on every run on the same device: every sum has
  * a fixed order (tile by tile; a fixed tree in local memory; partial sums
@@ -23,27 +27,39 @@
  * Not here: the lambda term (the core adds it), the 1/m scaling and the
  * device choice (the host does both).
  *
- * The host defines TILE (16, or 8 on small devices) when it builds this.
+ * The host defines TILE, LINE and RB when it builds this (see opencl.c).
  */
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable
 /* As the host code (-ffp-contract=off): no fused multiply-adds behind our
  * back, so that the compensated sums below see the products they add. */
 #pragma OPENCL FP_CONTRACT OFF
 
+/* backward_layer, forward_tiled: work-groups of TILE x TILE. */
 #ifndef TILE
 #define TILE 16
 #endif
-/* Work-items in a 1-D group (score_output): one per tile element. */
-#define GROUP (TILE * TILE)
+/* forward_layer, gradient_partial, score_output: 1-D work-groups of LINE
+ * work-items (a power of two). */
+#ifndef LINE
+#define LINE 128
+#endif
+/* Units per work-item in forward_layer and gradient_partial. */
+#ifndef RB
+#define RB 8
+#endif
+/* Columns of X staged per step in forward_layer; samples of deltas staged
+ * per step in gradient_partial. */
+#define KT 16
+#define ST 16
 
 /* log(1 + e^t) without overflow: -log g(z) = softplus(-z) and
  * -log(1 - g(z)) = softplus(z). */
-static double softplus(double t)
+double softplus(double t)
 {
     return (t > 0.0 ? t : 0.0) + log1p(exp(-fabs(t)));
 }
 
-static double sigmoid(double z)
+double sigmoid(double z)
 {
     return 1.0 / (1.0 + exp(-z));
 }
@@ -52,7 +68,7 @@ static double sigmoid(double z)
  * branches). The sums over samples are compensated: the conjugate-gradient
  * trajectory amplifies rounding differences (see the blas backend), and
  * the final value is sum + carry. */
-static void add_compensated(double *sum, double *carry, double value)
+void add_compensated(double *sum, double *carry, double value)
 {
     const double t = *sum + value;
     const double v = t - *sum;
@@ -62,13 +78,70 @@ static void add_compensated(double *sum, double *carry, double value)
 
 /* z[i, r] = Theta[r, 0] + sum_j A[i, j] Theta[r, 1 + j];  a[i, r] = g(z[i, r])
  *
- * One work-group per tile of TILE samples x TILE units of layer l;
- * dimension 0 runs along the units r, dimension 1 along the samples i.
- * Tiles of A (samples x j) and Theta (units x j) are loaded with dimension
- * 0 along j. For the output layer (keep_z) z is also written, to the
- * delta buffer, for the stable cost. */
-__kernel __attribute__((reqd_work_group_size(TILE, TILE, 1)))
+ * One work-group per block of LINE samples x RB units of layer l: a
+ * work-item per sample, its RB sums in registers. The block's rows of A go
+ * through local memory KT columns at a time: read along the rows
+ * (coalesced), stored transposed, so that each work-item then reads its
+ * own sample with its neighbours at neighbouring addresses. Each z is
+ * summed over j in order, then the bias is added. For the output layer
+ * (keep_z) z is also written, to the delta buffer, for the stable cost. */
+__kernel __attribute__((reqd_work_group_size(LINE, 1, 1)))
 void forward_layer(__global const double *in, ulong in_off, uint cols,
+                   __global const double *theta, ulong theta_off, uint rows, uint m,
+                   __global double *act, ulong act_off,
+                   __global double *z_out, ulong z_off, int keep_z)
+{
+    __local double a_tile[KT][LINE + 1];  /* [j][sample], padded against bank conflicts */
+    __local double w_tile[KT][RB];        /* [j][unit] */
+    const uint lid = get_local_id(0);
+    const uint i0 = get_group_id(0) * LINE, r0 = get_group_id(1) * RB;
+    const ulong ld = (ulong)cols + 1;
+    in += in_off;
+    theta += theta_off;
+
+    double acc[RB];
+    for (uint u = 0; u < RB; u++)
+        acc[u] = 0.0;
+    for (uint j0 = 0; j0 < cols; j0 += KT) {
+        for (uint e = lid; e < KT * LINE; e += LINE) {
+            const uint s = e / KT, jj = e % KT, i = i0 + s, j = j0 + jj;
+            a_tile[jj][s] = (i < m && j < cols) ? in[(ulong)i * cols + j] : 0.0;
+        }
+        for (uint e = lid; e < KT * RB; e += LINE) {
+            const uint u = e / KT, jj = e % KT, r = r0 + u, j = j0 + jj;
+            w_tile[jj][u] = (r < rows && j < cols) ? theta[(ulong)r * ld + 1 + j] : 0.0;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (uint jj = 0; jj < KT; jj++) {
+            const double a = a_tile[jj][lid];
+            for (uint u = 0; u < RB; u++)
+                acc[u] += a * w_tile[jj][u];
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+
+    const uint i = i0 + lid;
+    if (i >= m)
+        return;
+    for (uint u = 0; u < RB && r0 + u < rows; u++) {
+        const uint r = r0 + u;
+        const double z = theta[(ulong)r * ld] + acc[u];
+        act[act_off + (ulong)i * rows + r] = sigmoid(z);
+        if (keep_z)
+            z_out[z_off + (ulong)i * rows + r] = z;
+    }
+}
+
+/* forward_layer for few samples: the same sums in the same order (so the
+ * same bits), spread over more, smaller work-groups. When forward_layer
+ * would give a GPU too few groups to hide memory latency (each of them
+ * walks all of j), the host runs this instead.
+ *
+ * One work-group per tile of TILE samples x TILE units; dimension 0 runs
+ * along the units r, dimension 1 along the samples i. Tiles of A (samples
+ * x j) and Theta (units x j) are loaded with dimension 0 along j. */
+__kernel __attribute__((reqd_work_group_size(TILE, TILE, 1)))
+void forward_tiled(__global const double *in, ulong in_off, uint cols,
                    __global const double *theta, ulong theta_off, uint rows, uint m,
                    __global double *act, ulong act_off,
                    __global double *z_out, ulong z_off, int keep_z)
@@ -106,22 +179,22 @@ void forward_layer(__global const double *in, ulong in_off, uint cols,
  *   correct_c = #{i : argmax_q a_iq (first on ties) == y_i}
  *   delta_L   = a_L - y (when want_delta; it overwrites z)
  * Each work-item sums its own samples in order, then the group adds the
- * GROUP sums along a fixed binary tree; work-item 0 writes the chunk's
+ * LINE sums along a fixed binary tree; work-item 0 writes the chunk's
  * two numbers to partials[c * stride + slot + {0, 1}]. */
-__kernel __attribute__((reqd_work_group_size(GROUP, 1, 1)))
+__kernel __attribute__((reqd_work_group_size(LINE, 1, 1)))
 void score_output(__global double *delta, ulong delta_off,
                   __global const double *act, ulong act_off,
                   __global const int *labels, uint m, uint k, uint chunk,
                   __global double *partials, ulong stride, ulong slot, int want_delta)
 {
-    __local double cost_sum[GROUP];
-    __local uint correct_sum[GROUP];
+    __local double cost_sum[LINE];
+    __local uint correct_sum[LINE];
     const uint lid = get_local_id(0), c = get_group_id(0);
     const uint first = c * chunk, last = min(m, first + chunk);
 
     double cost = 0.0, carry = 0.0;
     uint correct = 0;
-    for (uint i = first + lid; i < last; i += GROUP) {
+    for (uint i = first + lid; i < last; i += LINE) {
         const int label = labels[i];
         __global double *d = delta + delta_off + (ulong)i * k;
         __global const double *a = act + act_off + (ulong)i * k;
@@ -140,7 +213,7 @@ void score_output(__global double *delta, ulong delta_off,
     cost_sum[lid] = cost + carry;
     correct_sum[lid] = correct;
     barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint s = GROUP / 2; s > 0; s >>= 1) {
+    for (uint s = LINE / 2; s > 0; s >>= 1) {
         if (lid < s) {
             cost_sum[lid] += cost_sum[lid + s];
             correct_sum[lid] += correct_sum[lid + s];
@@ -193,43 +266,50 @@ void backward_layer(__global const double *above, ulong above_off, uint rows,
 
 /* P_c[r, q] = sum_{i in chunk c} delta[i, r] * [1, A][i, q]   (q = 0 is the bias)
  *
- * The gradient of one layer as a reduction over the samples of one chunk.
- * Work-group (TILE x TILE) per tile of TILE columns q x TILE units r, the
- * third dimension is the chunk. Dimension 0 runs along q, the feature
- * dimension, so the rows of X (or of the activations below) are read
- * coalesced, TILE samples at a time. The chunk's sums go to
+ * The gradient of one layer as a reduction over the samples of one chunk
+ * (the third dimension). One work-group per block of LINE columns q x RB
+ * units r: a work-item per column, so that the rows of X (or of the
+ * activations below) are read coalesced, sample after sample, straight
+ * from global memory; its RB sums stay in registers, compensated. The
+ * deltas of ST samples x RB units are staged in local memory and read by
+ * all. The chunk's sums go to
  * partials[c * stride + param_off + r * (cols + 1) + q], the layout of the
  * parameter vector, so that reduce_partials handles all layers at once. */
-__kernel __attribute__((reqd_work_group_size(TILE, TILE, 1)))
+__kernel __attribute__((reqd_work_group_size(LINE, 1, 1)))
 void gradient_partial(__global const double *delta, ulong delta_off, uint rows,
                       __global const double *in, ulong in_off, uint cols, uint m, uint chunk,
                       __global double *partials, ulong stride, ulong param_off)
 {
-    __local double x_tile[TILE][TILE + 1];  /* [sample][q] */
-    __local double d_tile[TILE][TILE + 1];  /* [sample][r] */
-    const uint tx = get_local_id(0), ty = get_local_id(1);
-    const uint q0 = get_group_id(0) * TILE, r0 = get_group_id(1) * TILE, c = get_group_id(2);
+    __local double d_tile[ST][RB];  /* [sample][unit] */
+    const uint lid = get_local_id(0);
+    const uint q = get_group_id(0) * LINE + lid, r0 = get_group_id(1) * RB, c = get_group_id(2);
     const uint first = c * chunk, last = min(m, first + chunk);
     delta += delta_off;
     in += in_off;
 
-    double acc = 0.0, carry = 0.0;
-    for (uint i0 = first; i0 < last; i0 += TILE) {
-        const uint i = i0 + ty, q = q0 + tx, r = r0 + tx;
-        double x = 0.0;
-        if (i < last && q <= cols)
-            x = q == 0 ? 1.0 : in[(ulong)i * cols + q - 1];
-        x_tile[ty][tx] = x;
-        d_tile[ty][tx] = (i < last && r < rows) ? delta[(ulong)i * rows + r] : 0.0;
+    double acc[RB], carry[RB];
+    for (uint u = 0; u < RB; u++)
+        acc[u] = carry[u] = 0.0;
+    for (uint i0 = first; i0 < last; i0 += ST) {
+        for (uint e = lid; e < ST * RB; e += LINE) {
+            const uint s = e / RB, u = e % RB, i = i0 + s, r = r0 + u;
+            d_tile[s][u] = (i < last && r < rows) ? delta[(ulong)i * rows + r] : 0.0;
+        }
         barrier(CLK_LOCAL_MEM_FENCE);
-        for (uint t = 0; t < TILE; t++)
-            add_compensated(&acc, &carry, d_tile[t][ty] * x_tile[t][tx]);
+        const uint n = min((uint)ST, last - i0);
+        for (uint s = 0; s < n; s++) {
+            const ulong row = (ulong)(i0 + s) * cols;
+            const double x = q == 0 ? 1.0 : (q <= cols ? in[row + q - 1] : 0.0);
+            for (uint u = 0; u < RB; u++)
+                add_compensated(&acc[u], &carry[u], d_tile[s][u] * x);
+        }
         barrier(CLK_LOCAL_MEM_FENCE);
     }
 
-    const uint q = q0 + tx, r = r0 + ty;
-    if (q <= cols && r < rows)
-        partials[(ulong)c * stride + param_off + (ulong)r * (cols + 1) + q] = acc + carry;
+    if (q > cols)
+        return;
+    for (uint u = 0; u < RB && r0 + u < rows; u++)
+        partials[(ulong)c * stride + param_off + (ulong)(r0 + u) * (cols + 1) + q] = acc[u] + carry[u];
 }
 
 /* out[p] = sum_{c = 0..n_chunks-1} partials[c * stride + p], p < count,

@@ -42,7 +42,7 @@
  * groups to fill a GPU beside the feature tiles), and partial sums of at
  * most PARTIALS_BUDGET bytes. */
 #define MIN_CHUNK 128
-#define MAX_CHUNKS 64
+#define MAX_CHUNKS 256
 #define PARTIALS_BUDGET ((size_t)64 << 20)
 
 /* The reduced results start with the cost and the correct count, then the
@@ -51,6 +51,13 @@
 #define SLOT_CORRECT 1
 #define SCORE_SLOTS 2
 
+/* Units of the narrow side per work-item in forward_layer and
+ * gradient_partial (RB in kernels.cl): the galaxy network's hidden layer. */
+#define UNITS_PER_ITEM 8
+
+/* Chunks are whole steps of gradient_partial's staging (ST in kernels.cl). */
+#define CHUNK_ALIGN 16
+
 /* Sizes the kernels index with 32-bit integers. */
 #define MAX_KERNEL_SIZE ((size_t)1 << 30)
 
@@ -58,11 +65,15 @@
  * entry, no local memory). */
 #define REDUCE_GROUP 64
 
-enum { K_FORWARD, K_SCORE, K_BACKWARD, K_GRADIENT, K_REDUCE, N_KERNELS };
+enum { K_FORWARD, K_FORWARD_TILED, K_SCORE, K_BACKWARD, K_GRADIENT, K_REDUCE, N_KERNELS };
 
 static const char *const kernel_names[N_KERNELS] = {
-    "forward_layer", "score_output", "backward_layer", "gradient_partial", "reduce_partials",
+    "forward_layer", "forward_tiled", "score_output", "backward_layer", "gradient_partial", "reduce_partials",
 };
+
+/* forward_tiled instead of forward_layer when the latter would have fewer
+ * work-groups than this many per compute unit. */
+#define MIN_GROUPS_PER_UNIT 4
 
 /* Profile timers: one per kernel (indexed like kernel_names), then the
  * transfers. */
@@ -83,8 +94,10 @@ typedef struct opencl_state {
     cl_command_queue queue;
     cl_program program;
     cl_kernel kernels[N_KERNELS];
-    size_t tile;       /* TILE the program was built with */
+    size_t tile;       /* TILE the program was built with: backward_layer's groups are tile x tile */
+    size_t line;       /* LINE: the 1-D groups of forward_layer, gradient_partial, score_output */
     cl_ulong max_alloc;
+    cl_uint compute_units;
     char device_name[OCL_NAME_CAPACITY];
     char platform_name[OCL_NAME_CAPACITY];
     char driver_version[OCL_NAME_CAPACITY];
@@ -264,8 +277,9 @@ static int opencl_prepare_dataset(void *state, const galann_data_view *data, voi
     cl_int err;
     *attachment = NULL;
 
-    if (data->m > MAX_KERNEL_SIZE || data->n > MAX_KERNEL_SIZE || data->m * data->n > SIZE_MAX / sizeof(double)) {
-        status = galann_error_set(GALANN_ERR_DIMENSION, "opencl: a dataset of %zu x %zu is too large", data->m,
+    if (data->m == 0 || data->m > MAX_KERNEL_SIZE || data->n > MAX_KERNEL_SIZE ||
+        data->n > SIZE_MAX / sizeof(double) / data->m) {
+        status = galann_error_set(GALANN_ERR_DIMENSION, "opencl: a dataset of %zu x %zu is empty or too large", data->m,
                                   data->n);
         goto fail;
     }
@@ -330,7 +344,7 @@ typedef struct layout {
     size_t n_chunks;
 } layout;
 
-static int plan(const opencl_state *s, const galann_net_view *net, size_t m, layout *p)
+static int plan(const galann_net_view *net, size_t m, layout *p)
 {
     if (net->n_layers < 2 || net->n_layers > MAX_LAYERS)
         return galann_error_set(GALANN_ERR_INVALID, "opencl: 2..%d layers, got %zu", MAX_LAYERS, net->n_layers);
@@ -365,7 +379,7 @@ static int plan(const opencl_state *s, const galann_net_view *net, size_t m, lay
         max_chunks = 1;
     if ((m + chunk - 1) / chunk > max_chunks)
         chunk = (m + max_chunks - 1) / max_chunks;
-    p->chunk = round_up(chunk, s->tile);
+    p->chunk = round_up(chunk, CHUNK_ALIGN);
     p->n_chunks = (m + p->chunk - 1) / p->chunk;
     return GALANN_OK;
 }
@@ -394,13 +408,24 @@ static int reserve_work_space(opencl_state *s, const layout *p, size_t m, int ne
 }
 
 /* A_l = g([1, A_{l-1}] Theta_l^T), l = 1..L; z_L is kept in the delta
- * buffer for the stable cost. */
+ * buffer for the stable cost. forward_layer unless it would leave the
+ * device's compute units short of work-groups (few samples on a GPU):
+ * then forward_tiled, which gives the same bits. */
 static int enqueue_forward(opencl_state *s, event_log *log, const galann_net_view *net, const layout *p,
                            const opencl_dataset *ds)
 {
     for (size_t l = 1; l <= p->L; l++) {
         size_t rows = net->sizes[l], cols = net->sizes[l - 1];
-        kernel_args a = { s->kernels[K_FORWARD], 0, CL_SUCCESS };
+        size_t global[2] = { round_up(ds->m, s->line), (rows + UNITS_PER_ITEM - 1) / UNITS_PER_ITEM };
+        size_t local[2] = { s->line, 1 };
+        int which = K_FORWARD;
+        if (global[0] / s->line * global[1] < MIN_GROUPS_PER_UNIT * (size_t)s->compute_units) {
+            which = K_FORWARD_TILED;
+            global[0] = round_up(rows, s->tile);
+            global[1] = round_up(ds->m, s->tile);
+            local[0] = local[1] = s->tile;
+        }
+        kernel_args a = { s->kernels[which], 0, CL_SUCCESS };
         arg_mem(&a, l == 1 ? ds->x : s->act.mem);
         arg_ulong(&a, l == 1 ? 0 : p->unit_off[l - 1]);
         arg_uint(&a, cols);
@@ -413,9 +438,7 @@ static int enqueue_forward(opencl_state *s, event_log *log, const galann_net_vie
         arg_mem(&a, s->delta.mem);
         arg_ulong(&a, p->unit_off[l]);
         arg_int(&a, l == p->L);
-        size_t global[2] = { round_up(rows, s->tile), round_up(ds->m, s->tile) };
-        size_t local[2] = { s->tile, s->tile };
-        int status = run_kernel(s, log, K_FORWARD, &a, 2, global, local);
+        int status = run_kernel(s, log, which, &a, 2, global, local);
         if (status != GALANN_OK)
             return status;
     }
@@ -439,8 +462,7 @@ static int enqueue_score(opencl_state *s, event_log *log, const layout *p, const
     arg_ulong(&a, p->stride);
     arg_ulong(&a, SLOT_COST);
     arg_int(&a, want_delta);
-    size_t group = s->tile * s->tile;
-    size_t global = p->n_chunks * group;
+    size_t group = s->line, global = p->n_chunks * group;
     return run_kernel(s, log, K_SCORE, &a, 1, &global, &group);
 }
 
@@ -463,8 +485,8 @@ static int enqueue_backward(opencl_state *s, event_log *log, const galann_net_vi
         arg_mem(&a, s->partials.mem);
         arg_ulong(&a, p->stride);
         arg_ulong(&a, SCORE_SLOTS + p->param_off[l]);
-        size_t global[3] = { round_up(cols + 1, s->tile), round_up(rows, s->tile), p->n_chunks };
-        size_t local[3] = { s->tile, s->tile, 1 };
+        size_t global[3] = { round_up(cols + 1, s->line), (rows + UNITS_PER_ITEM - 1) / UNITS_PER_ITEM, p->n_chunks };
+        size_t local[3] = { s->line, 1, 1 };
         int status = run_kernel(s, log, K_GRADIENT, &a, 3, global, local);
         if (status != GALANN_OK || l == 1)
             return status;
@@ -517,7 +539,7 @@ static int opencl_evaluate(void *state, const galann_eval_request *req)
     log.enabled = s->profiling;
     log.count = 0;
 
-    status = plan(s, net, data->m, &p);
+    status = plan(net, data->m, &p);
     if (status != GALANN_OK)
         goto done;
     if (!ds) {
@@ -648,18 +670,20 @@ static int create_kernels(opencl_state *s, int *fits)
             snprintf(what, sizeof what, "clCreateKernel(%s)", kernel_names[i]);
             return cl_failure(err, what);
         }
-        size_t limit = 0;
-        if (i != K_REDUCE && (clGetKernelWorkGroupInfo(s->kernels[i], s->device, CL_KERNEL_WORK_GROUP_SIZE,
-                                                       sizeof limit, &limit, NULL) != CL_SUCCESS ||
-                              limit < s->tile * s->tile))
+        size_t limit = 0, needed = (i == K_BACKWARD || i == K_FORWARD_TILED) ? s->tile * s->tile
+                                   : i == K_REDUCE                         ? REDUCE_GROUP
+                                                                           : s->line;
+        if (clGetKernelWorkGroupInfo(s->kernels[i], s->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof limit, &limit,
+                                     NULL) != CL_SUCCESS ||
+            limit < needed)
             *fits = 0;
     }
     return GALANN_OK;
 }
 
-/* Build the program with the largest tile the device runs: 16 x 16
- * work-groups, else 8 x 8. A cached binary that yields no kernels is
- * replaced by a build from source. */
+/* Build the program with the largest groups the device runs: tiles of
+ * 16 x 16 and lines of 128, else 8 x 8 and 64. A cached binary that
+ * yields no kernels is replaced by a build from source. */
 static int build_kernels(opencl_state *s, const char *cache_dir)
 {
     static const size_t tiles[] = { 16, 8 };
@@ -674,12 +698,14 @@ static int build_kernels(opencl_state *s, const char *cache_dir)
 
     int status = GALANN_OK;
     for (size_t t = 0; t < sizeof tiles / sizeof tiles[0]; t++) {
-        size_t tile = tiles[t];
-        if (tile * tile > max_group || tile > max_items[0] || tile > max_items[1])
+        size_t tile = tiles[t], line = 8 * tile;
+        if (tile * tile > max_group || line > max_group || line > max_items[0] || tile > max_items[1])
             continue;
-        char options[96];
-        snprintf(options, sizeof options, "%s-DTILE=%zu", is_c11 ? "" : "-cl-std=CL1.2 ", tile);
+        char options[128];
+        snprintf(options, sizeof options, "%s-DTILE=%zu -DLINE=%zu -DRB=%d", is_c11 ? "" : "-cl-std=CL1.2 ", tile,
+                 line, UNITS_PER_ITEM);
         s->tile = tile;
+        s->line = line;
         for (int read_cache = 1; read_cache >= 0; read_cache--) {
             ocl_program_request pr = { s->context, s->device, GALANN_OPENCL_KERNEL_SOURCE, options, cache_dir,
                                        read_cache };
@@ -733,6 +759,9 @@ static int opencl_create(const galann_backend_config *cfg, void **out)
     if (clGetDeviceInfo(d->device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof s->max_alloc, &s->max_alloc, NULL) !=
         CL_SUCCESS)
         s->max_alloc = (cl_ulong)128 << 20;  /* the OpenCL 1.2 minimum */
+    if (clGetDeviceInfo(d->device, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof s->compute_units, &s->compute_units, NULL) !=
+        CL_SUCCESS)
+        s->compute_units = 1;
     s->profiling = profiling_requested();
 
     cl_context_properties properties[] = { CL_CONTEXT_PLATFORM, (cl_context_properties)d->platform, 0 };

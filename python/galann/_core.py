@@ -8,11 +8,10 @@ the scikit-learn style live in _estimator.py, not here.
 """
 
 import ctypes
-import math
 import os
 import signal
 import threading
-from ctypes import byref, c_double, c_size_t, c_void_p, c_char_p
+from ctypes import byref, c_double, c_size_t, c_void_p
 from dataclasses import dataclass
 
 import numpy as np

@@ -23,7 +23,6 @@ import ctypes
 import ctypes.util
 import glob
 import os
-import sys
 
 from ctypes import (CFUNCTYPE, POINTER, c_char_p, c_double, c_int, c_size_t,
                     c_uint32, c_void_p, c_int32)

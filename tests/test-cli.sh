@@ -1,0 +1,205 @@
+#!/bin/sh
+# test-cli.sh -- the galann program as a user runs it: exit statuses (0 ok,
+# 1 runtime error, 2 usage error), help texts, the synth -> train ->
+# predict/eval pipeline and its output files, error messages that name the
+# file and line, and, when the real data is there, the original program's
+# first iteration line.
+#
+# Usage: test-cli.sh /path/to/galann   (meson passes the built program;
+# GALANN_SHARED_DIR points at the shared data, as for the other tests)
+set -u
+
+GALANN=${1:?usage: test-cli.sh /path/to/galann}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/galann-cli-XXXXXX") || exit 1
+trap 'rm -rf "$WORK"' EXIT HUP INT TERM
+
+failures=0
+checks=0
+
+ok() {
+    checks=$((checks + 1))
+    echo "ok - $1"
+}
+
+not_ok() {
+    checks=$((checks + 1))
+    failures=$((failures + 1))
+    echo "not ok - $1"
+    if [ -n "${2-}" ]; then
+        echo "  $2"
+    fi
+    echo "  --- stdout (first lines) ---"
+    head -n 10 "$WORK/out" 2>/dev/null | sed 's/^/  | /'
+    echo "  --- stderr ---"
+    head -n 10 "$WORK/err" 2>/dev/null | sed 's/^/  | /'
+}
+
+# run EXPECTED_STATUS DESCRIPTION ARGS...: run galann, keep its output in
+# $WORK/out and $WORK/err, check the exit status.
+run() {
+    expected=$1
+    what=$2
+    shift 2
+    "$GALANN" "$@" >"$WORK/out" 2>"$WORK/err"
+    status=$?
+    # a sanitizer build reports memory errors, leaks and undefined
+    # behaviour on stderr (and may exit 1, like a runtime error)
+    if grep -Eq 'Sanitizer|runtime error:' "$WORK/err"; then
+        not_ok "$what" "a sanitizer reported an error: galann $*"
+        return 1
+    fi
+    if [ "$status" -eq "$expected" ]; then
+        ok "$what (exit $status)"
+        return 0
+    fi
+    not_ok "$what" "exit status $status, expected $expected: galann $*"
+    return 1
+}
+
+# check DESCRIPTION COMMAND...: a shell condition on the last run's output.
+check() {
+    what=$1
+    shift
+    if "$@"; then
+        ok "$what"
+    else
+        not_ok "$what" "failed: $*"
+    fi
+}
+
+has() { grep -q -- "$2" "$1"; }
+has_i() { grep -qi -- "$2" "$1"; }
+lines_of() { wc -l <"$1" | tr -d ' '; }
+
+# ------------------------------------------------------------ dispatch
+
+run 2 "no arguments is a usage error"
+check "no arguments prints the usage on stderr" has_i "$WORK/err" usage
+run 2 "an unknown command is a usage error" frobnicate
+check "the unknown command is named" has "$WORK/err" frobnicate
+run 0 "--help" --help
+check "--help prints the usage" has_i "$WORK/out" usage
+run 0 "--version" --version
+check "--version prints the version" has "$WORK/out" "galann [0-9]"
+
+for command in train predict eval synth info; do
+    run 0 "galann $command --help" "$command" --help
+    check "galann $command --help prints a usage" has_i "$WORK/out" usage
+done
+
+run 0 "galann info" info
+check "galann info lists the reference backend" has "$WORK/out" reference
+
+# ---------------------------------------------------------- synth data
+
+D=$WORK/synth
+run 0 "galann synth --out D --train 300 --test 90" synth --out "$D" --train 300 --test 90
+check "synth wrote train.csv" test -s "$D/train.csv"
+check "synth wrote test.csv" test -s "$D/test.csv"
+check "train.csv has 300 lines" test "$(lines_of "$D/train.csv")" -eq 300
+check "test.csv has 90 lines" test "$(lines_of "$D/test.csv")" -eq 90
+bad_rows=$(awk -F, 'NF != 1025' "$D/train.csv" | wc -l | tr -d ' ')
+check "every train.csv line has 1025 fields" test "$bad_rows" -eq 0
+bad_values=$(awk -F, '{ if ($1 !~ /^[012]$/) bad++; for (i = 2; i <= NF; i++) if ($i !~ /^[0-9]+$/ || $i > 255) bad++ }
+                      END { print bad + 0 }' "$D/train.csv")
+check "labels are 0..2 and pixels whole numbers 0..255" test "$bad_values" -eq 0
+run 0 "galann synth again into another folder" synth --out "$WORK/synth2" --train 300 --test 90
+check "synth is deterministic (train.csv)" cmp -s "$D/train.csv" "$WORK/synth2/train.csv"
+check "synth is deterministic (test.csv)" cmp -s "$D/test.csv" "$WORK/synth2/test.csv"
+
+# ---------------------------------------------------------------- train
+
+M=$WORK/model.galann
+T=$WORK/trace.csv
+P=$WORK/plot.svg
+run 0 "galann train on the synth CSVs, 5 iterations, with outputs" \
+    train --train "$D/train.csv" --test "$D/test.csv" --maxiter 5 --save "$M" --trace "$T" --plot "$P" --quiet
+check "--quiet prints no per-iteration lines" test "$(grep -c '^iter=' "$WORK/out")" -eq 0
+check "the model file exists" test -s "$M"
+check "the trace header is exact" test "$(head -n 1 "$T")" = "iter,J_train,acc_train,J_test,acc_test"
+check "the trace has 5 data rows" test "$(lines_of "$T")" -eq 6
+check "trace rows are iterations 1..5 with 5 fields" \
+    test "$(awk -F, 'NR > 1 && NF == 5 && $1 == NR - 1' "$T" | wc -l | tr -d ' ')" -eq 5
+check "the plot starts with <svg" test "$(head -c 4 "$P")" = "<svg"
+check "the plot is closed" has "$P" "</svg>"
+
+# -------------------------------------------------------- predict, eval
+
+run 0 "galann predict" predict --model "$M" --data "$D/test.csv"
+check "predict prints 90 lines" test "$(lines_of "$WORK/out")" -eq 90
+check "every prediction is 0, 1 or 2" test "$(grep -cv '^[012]$' "$WORK/out")" -eq 0
+
+run 0 "galann predict --proba" predict --model "$M" --data "$D/test.csv" --proba
+check "--proba prints 90 lines" test "$(lines_of "$WORK/out")" -eq 90
+number='[-+]?[0-9.]+([eE][-+]?[0-9]+)?'
+check "every --proba line is 3 comma-separated numbers" \
+    test "$(grep -Evc "^$number,$number,$number\$" "$WORK/out")" -eq 0
+
+run 0 "galann eval" eval --model "$M" --data "$D/test.csv"
+check "eval prints the accuracy" has_i "$WORK/out" "accuracy"
+check "eval prints a confusion matrix" has_i "$WORK/out" "confusion"
+check "the confusion matrix has 3 rows that sum to 90" test "$(awk '
+    /confusion/ { on = 1; next }
+    on && NF == 4 && $1 ~ /^[0-9]+$/ { rows++; total += $2 + $3 + $4 }
+    END { print (rows == 3 && total == 90) ? "yes" : "no" }' "$WORK/out")" = yes
+
+# ----------------------------------------------- the built-in data set
+
+run 0 "galann train without --train (built-in data), 3 iterations" train --maxiter 3
+check "it says it trains on synthetic data" has_i "$WORK/out" synthetic
+check "it prints 3 iteration lines" test "$(grep -c '^iter=' "$WORK/out")" -eq 3
+
+# ------------------------------------------------------- usage errors
+
+run 2 "an unknown option is a usage error" train --bogus
+check "the unknown option is named on stderr" has "$WORK/err" "bogus"
+run 2 "--maxiter abc is a usage error" train --maxiter abc
+check "the bad value is named on stderr" has "$WORK/err" "abc"
+run 2 "predict without --model is a usage error" predict --data "$D/test.csv"
+check "the missing option is named on stderr" has "$WORK/err" "model"
+run 2 "synth without --out is a usage error" synth --train 3
+run 2 "--test without --train is a usage error" train --test "$D/test.csv"
+run 2 "--maxiter 0 is a usage error" train --maxiter 0
+run 2 "a negative --lambda is a usage error" train --lambda -1 --maxiter 1
+run 2 "--layers that do not fit the data is a usage error" \
+    train --train "$D/train.csv" --layers 1000,8,3 --maxiter 1
+run 2 "an option without its value is a usage error" train --maxiter
+
+# ----------------------------------------------------- runtime errors
+
+run 1 "a missing training file is a runtime error" train --train "$WORK/no-such-file.csv" --maxiter 1
+check "the message names the missing file" has "$WORK/err" "no-such-file.csv"
+
+printf '0,1,2,3,4\n1,5,6,7,8\n2,9,10,11\n0,1,1,1,1\n' >"$WORK/bad.csv"
+run 1 "a ragged CSV row is a runtime error" train --train "$WORK/bad.csv" --maxiter 1
+check "the message says bad.csv:3:" has "$WORK/err" "bad.csv:3:"
+
+printf 'this is not a model\n' >"$WORK/corrupt.galann"
+run 1 "a corrupt model file is a runtime error" predict --model "$WORK/corrupt.galann" --data "$D/test.csv"
+check "the message names the model file" has "$WORK/err" "corrupt.galann"
+run 1 "a missing model file is a runtime error" eval --model "$WORK/none.galann" --data "$D/test.csv"
+check "the message names the missing model file" has "$WORK/err" "none.galann"
+run 1 "predict on a missing data file is a runtime error" predict --model "$M" --data "$WORK/nodata.csv"
+check "the message names the missing data file" has "$WORK/err" "nodata.csv"
+
+run 1 "synth into a folder whose parent is missing is a runtime error" synth --out "$WORK/no/such/dir" --train 3 --test 3
+run 1 "saving the model into a missing folder is a runtime error" \
+    train --train "$D/train.csv" --maxiter 1 --quiet --save "$WORK/missing-dir/m.galann"
+check "the message names the model path" has "$WORK/err" "missing-dir/m.galann"
+check "no temporary model file is left behind" test "$(find "$WORK" -name '*.tmp-*' | wc -l | tr -d ' ')" -eq 0
+
+# ------------------------------------------------ the original's numbers
+
+SHARED=${GALANN_SHARED_DIR:-}
+if [ -n "$SHARED" ] && [ -r "$SHARED/data/galaxy/train.csv" ] && [ -r "$SHARED/data/galaxy/test.csv" ]; then
+    run 0 "galann train on the real galaxy data, 3 iterations" \
+        train --train "$SHARED/data/galaxy/train.csv" --test "$SHARED/data/galaxy/test.csv" --maxiter 3
+    expected='iter=  1:  Jtrain= 1.9494 acc= 33.33%  |  Jtest= 2.0102 acc= 33.33%'
+    check "iteration 1 prints the original's numbers" test "$(grep '^iter=  1:' "$WORK/out")" = "$expected"
+    check "it prints 3 iteration lines" test "$(grep -c '^iter=' "$WORK/out")" -eq 3
+else
+    echo "skip - the real galaxy data is not under \$GALANN_SHARED_DIR/data/galaxy"
+fi
+
+echo "$checks checks, $failures failed"
+[ "$failures" -eq 0 ]
