@@ -161,9 +161,11 @@ static double cost_of(galann_context *c, const galann_model *m, const galann_dat
 /* ------------------------------------------- the original's trajectory */
 
 /* Trajectory tolerances. Measured on this machine (2 cores): our J_train
- * and J_test agree with trajectory_original.txt to <= 2e-9 relative for
- * iterations 1..29 on every backend and thread count, but at iteration
- * 30 they differ by 1.1e-8..4e-8. That is not our error: CG amplifies
+ * and J_test agree with trajectory_original.txt to <= 2.2e-9 relative for
+ * iterations 1..29 on every backend and thread count (largest: 2.17e-9,
+ * opencl on pocl, iteration 27), but at iteration 30 they differ by
+ * 1.1e-8..4e-8 (blas 1 thread 1.08e-8, reference 1.75e-8, opencl
+ * 2.42e-8). That is not our error: CG amplifies
  * last-bit differences about 3x per iteration, and the original numpy
  * program itself, re-run here through scipy, deviates from its own file by
  * 1.17e-8 at iteration 30 (the file was written on another machine whose

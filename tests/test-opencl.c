@@ -303,6 +303,10 @@ static int no_platform_child(void)
 static void no_platform_is_unavailable_and_best_falls_back_to_cpu(void **state)
 {
     (void)state;
+    if (!backend_compiled("opencl")) {
+        print_message("skipped: the opencl backend is not built into this libgalann\n");
+        skip();
+    }
     if (!program_path || access(program_path, X_OK) != 0) {
         print_message("skipped: cannot run %s again in a child\n", program_path ? program_path : "(this program)");
         skip();

@@ -687,7 +687,7 @@ static int create_kernels(opencl_state *s, int *fits)
 static int build_kernels(opencl_state *s, const char *cache_dir)
 {
     static const size_t tiles[] = { 16, 8 };
-    size_t max_group = 0, max_items[3] = { 0, 0, 0 };
+    size_t max_group = 0, max_items[16] = { 0 };  /* one per dimension; devices have 3 or more */
     char c_version[64];
     clGetDeviceInfo(s->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof max_group, &max_group, NULL);
     clGetDeviceInfo(s->device, CL_DEVICE_MAX_WORK_ITEM_SIZES, sizeof max_items, max_items, NULL);
