@@ -6,10 +6,12 @@
  * original's initial weights, and reports milliseconds (median of repeats),
  * GFLOP/s, and the ratio to one read of the data matrix measured in the
  * same run; then how the time grows with the number of samples (1x, 10x,
- * 100x the data, replicated).
+ * 100x the data, replicated). Device backends run with profiling on, and
+ * their time is split into weight upload, kernels and result download.
  *
  * Not a test: it asserts nothing. Usage:
- *   bench [--data train.csv] [--reps N] [--scales 1,10,100] [--backends a,b] [--max-threads T] [--csv FILE]
+ *   bench [--data train.csv] [--reps N] [--scales 1,10,100] [--backends a,b]
+ *         [--max-threads T | --threads 1,2,16] [--csv FILE]
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -125,10 +127,18 @@ typedef struct bench_options {
     int n_scales;
     const char *backends;
     int max_threads;
+    int thread_counts[16];  /* --threads LIST; 0 entries = 1..max_threads */
+    int n_thread_counts;
     const char *csv;
 } bench_options;
 
-static double time_cost_gradient(galann_context *c, galann_model *m, const galann_dataset *d, int reps)
+/* Device time per evaluation, in ms, for the evaluations timed since *before. */
+typedef struct device_split {
+    double upload, kernels, download;
+} device_split;
+
+static double time_cost_gradient(galann_context *c, galann_model *m, const galann_dataset *d, int reps,
+                                 device_split *split)
 {
     size_t n = galann_model_n_params(m);
     double *grad = malloc(n * sizeof *grad), cost;
@@ -140,11 +150,18 @@ static double time_cost_gradient(galann_context *c, galann_model *m, const galan
         free(t);
         return NAN;
     }
+    galann_profile before = { .struct_size = sizeof before }, after = { .struct_size = sizeof after };
+    galann_context_profile(c, &before);
     for (int r = 0; r < reps; r++) {
         double start = now_seconds();
         galann_cost_gradient(c, m, d, 1.0, &cost, grad, n);
         t[r] = now_seconds() - start;
     }
+    galann_context_profile(c, &after);
+    double per = 1e3 / (double)reps;
+    split->upload = (after.upload_seconds - before.upload_seconds) * per;
+    split->kernels = (after.kernel_seconds - before.kernel_seconds) * per;
+    split->download = (after.download_seconds - before.download_seconds) * per;
     double med = median(t, reps);
     free(grad);
     free(t);
@@ -171,11 +188,12 @@ static int parse_args(int argc, char **argv, bench_options *o)
     o->backends = NULL;
     o->max_threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
     o->csv = NULL;
+    o->n_thread_counts = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--help") == 0) {
             printf("usage: bench [--data train.csv] [--reps N] [--scales 1,10,100] [--backends a,b] "
-                   "[--max-threads T] [--csv FILE]\n");
+                   "[--max-threads T | --threads 1,2,16] [--csv FILE]\n");
             exit(0);
         }
         if (!v) {
@@ -192,6 +210,13 @@ static int parse_args(int argc, char **argv, bench_options *o)
             o->max_threads = atoi(v);
         else if (strcmp(a, "--csv") == 0)
             o->csv = v;
+        else if (strcmp(a, "--threads") == 0) {
+            for (char *p = (char *)v; *p && o->n_thread_counts < 16;) {
+                o->thread_counts[o->n_thread_counts++] = (int)strtol(p, &p, 10);
+                if (*p == ',')
+                    p++;
+            }
+        }
         else if (strcmp(a, "--scales") == 0) {
             o->n_scales = 0;
             for (char *p = (char *)v; *p && o->n_scales < 8;) {
@@ -238,9 +263,9 @@ int main(int argc, char **argv)
            galann_version(), layers[0], layers[1], layers[2], source, cpus, o.reps);
     FILE *csv = o.csv ? fopen(o.csv, "w") : NULL;
     if (csv)
-        fprintf(csv, "backend,threads,scale,samples,ms,gflops,read_ms,ratio_to_read\n");
-    printf("%-10s %7s %6s %9s %10s %8s %9s %8s\n", "backend", "threads", "scale", "samples", "ms", "GFLOP/s",
-           "read ms", "x read");
+        fprintf(csv, "backend,threads,scale,samples,ms,gflops,read_ms,ratio_to_read,upload_ms,kernel_ms,download_ms\n");
+    printf("%-10s %7s %6s %9s %10s %8s %9s %8s   %s\n", "backend", "threads", "scale", "samples", "ms", "GFLOP/s",
+           "read ms", "x read", "device ms: upload / kernels / download");
 
     for (int s = 0; s < o.n_scales; s++) {
         size_t scale = o.scales[s];
@@ -260,22 +285,31 @@ int main(int argc, char **argv)
             /* the serial per-sample oracle is too slow to time at 100x */
             if (strcmp(name, "reference") == 0 && scale > 10)
                 continue;
-            int max_threads = strcmp(name, "blas") == 0 ? o.max_threads : 1;
-            for (int threads = 1; threads <= max_threads; threads++) {
+            int threaded = strcmp(name, "blas") == 0;
+            int n_runs = !threaded ? 1 : (o.n_thread_counts ? o.n_thread_counts : o.max_threads);
+            for (int run = 0; run < n_runs; run++) {
+                int threads = !threaded ? 1 : (o.n_thread_counts ? o.thread_counts[run] : run + 1);
                 galann_context_options co;
                 galann_context_options_init(&co);
                 co.threads = threads;
+                co.profile = 1;
                 galann_context *c = NULL;
                 if (galann_context_new_ex(name, &co, &c) != GALANN_OK) {
                     fprintf(stderr, "bench: %s: %s\n", name, galann_last_error());
                     break;
                 }
-                double t = time_cost_gradient(c, model, d, strcmp(name, "reference") == 0 ? (reps + 4) / 5 : reps);
-                printf("%-10s %7d %5zux %9zu %10.3f %8.2f %9.3f %8.2f\n", name, threads, scale, m, t * 1e3,
+                device_split split = { 0.0, 0.0, 0.0 };
+                double t = time_cost_gradient(c, model, d, strcmp(name, "reference") == 0 ? (reps + 4) / 5 : reps,
+                                              &split);
+                printf("%-10s %7d %5zux %9zu %10.3f %8.2f %9.3f %8.2f", name, threads, scale, m, t * 1e3,
                        flops / t * 1e-9, read * 1e3, t / read);
+                if (split.kernels > 0.0)
+                    printf("   %.3f / %.3f / %.3f", split.upload, split.kernels, split.download);
+                putchar('\n');
                 if (csv)
-                    fprintf(csv, "%s,%d,%zu,%zu,%.6f,%.4f,%.6f,%.4f\n", name, threads, scale, m, t * 1e3,
-                            flops / t * 1e-9, read * 1e3, t / read);
+                    fprintf(csv, "%s,%d,%zu,%zu,%.6f,%.4f,%.6f,%.4f,%.6f,%.6f,%.6f\n", name, threads, scale, m,
+                            t * 1e3, flops / t * 1e-9, read * 1e3, t / read, split.upload, split.kernels,
+                            split.download);
                 galann_context_free(c);
             }
         }

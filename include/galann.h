@@ -94,6 +94,9 @@ typedef struct galann_context_options {
     const char *cache_dir; /* opencl: where compiled kernels are cached; NULL =
                             GALANN_CACHE_DIR, else $XDG_CACHE_HOME/galann or
                             ~/.cache/galann; "" disables the cache */
+    int profile;         /* 1: time device transfers and kernels separately
+                            (galann_context_profile); 0 = GALANN_PROFILE from
+                            the environment, else off. Costs a little time. */
 } galann_context_options;
 
 GALANN_API void galann_context_options_init(galann_context_options *opts);
@@ -121,6 +124,23 @@ GALANN_API int galann_context_threads(const galann_context *ctx);
 /* Human-readable description of the context's device ("blas: CBLAS,
  * 2 threads"), written NUL-terminated into buf (truncated to size). */
 GALANN_API int galann_context_describe(const galann_context *ctx, char *buf, size_t size);
+
+/* Where a context's time went, since it was created. */
+typedef struct galann_profile {
+    size_t struct_size;        /* the caller sets sizeof(galann_profile) */
+    uint64_t evaluations;      /* backend evaluations (cost, gradient, predictions) */
+    double seconds;            /* wall time inside them, every backend */
+    /* With profiling on (galann_context_options.profile) and a device
+     * backend; 0 otherwise: */
+    double upload_seconds;     /* weights to the device */
+    double kernel_seconds;     /* device computation */
+    double download_seconds;   /* cost, gradient and outputs back */
+    uint64_t dataset_uploads;  /* datasets copied to the device (once each) */
+    double dataset_upload_seconds;
+} galann_profile;
+
+/* Fill *out (up to out->struct_size bytes). */
+GALANN_API int galann_context_profile(const galann_context *ctx, galann_profile *out);
 
 /* Backends compiled into this library, by index 0..count-1. */
 GALANN_API size_t galann_backend_count(void);

@@ -52,6 +52,7 @@ typedef struct galann_backend_config {
     int threads;              /* >= 1 */
     const char *device;       /* backend-specific device selector, may be NULL */
     const char *cache_dir;    /* may be NULL */
+    int profile;              /* time transfers and kernels (device backends) */
 } galann_backend_config;
 
 typedef struct galann_backend_ops {
@@ -77,6 +78,9 @@ typedef struct galann_backend_ops {
      * or the context is freed, whichever comes first. */
     int (*prepare_dataset)(void *state, const galann_data_view *data, void **attachment);
     void (*release_dataset)(void *state, void *attachment);
+    /* Optional: add the device time split (upload, kernel, download and
+     * dataset fields) to *out; the core fills evaluations and seconds. */
+    void (*profile)(void *state, galann_profile *out);
 } galann_backend_ops;
 
 /* ---- services the core offers backends (hidden, not part of the ABI) ---- */

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "compute.h"
 #include "attachment.h"
@@ -80,7 +81,12 @@ int galann_evaluate(const char *who, galann_context *c, const galann_model *m, c
     req.gradient = e->gradient;
     req.outputs = e->outputs;
     req.n_correct = e->n_correct;
+    struct timespec start, end;
+    clock_gettime(CLOCK_MONOTONIC, &start);
     status = c->ops->evaluate(c->state, &req);
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    c->evaluations++;
+    c->evaluate_seconds += (double)(end.tv_sec - start.tv_sec) + 1e-9 * (double)(end.tv_nsec - start.tv_nsec);
     if (status != GALANN_OK)
         return status;
 

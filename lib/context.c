@@ -102,6 +102,10 @@ GALANN_API int galann_context_new_ex(const char *backend, const galann_context_o
         o.device = getenv("GALANN_OPENCL_DEVICE");
     if (!o.cache_dir)
         o.cache_dir = getenv("GALANN_CACHE_DIR");
+    if (!o.profile) {
+        const char *env = getenv("GALANN_PROFILE");
+        o.profile = env && *env && strcmp(env, "0") != 0;
+    }
 
     galann_context *c = calloc(1, sizeof *c);
     if (!c)
@@ -112,7 +116,7 @@ GALANN_API int galann_context_new_ex(const char *backend, const galann_context_o
     }
     c->ops = ops;
     c->threads = ops->set_threads ? o.threads : 1;
-    galann_backend_config cfg = { c->threads, o.device, o.cache_dir };
+    galann_backend_config cfg = { c->threads, o.device, o.cache_dir, o.profile };
     status = ops->create(&cfg, &c->state);
     if (status != GALANN_OK) {
         pthread_mutex_destroy(&c->attachments_lock);
@@ -176,6 +180,25 @@ GALANN_API int galann_context_describe(const galann_context *c, char *buf, size_
     if (c->ops->describe)
         return c->ops->describe(c->state, buf, size);
     snprintf(buf, size, "%s", c->ops->name);
+    return GALANN_OK;
+}
+
+GALANN_API int galann_context_profile(const galann_context *c, galann_profile *out)
+{
+    galann_error_clear();
+    if (!c || !out)
+        return galann_error_set(GALANN_ERR_INVALID, "galann_context_profile: context or out is NULL");
+    size_t size = out->struct_size;
+    if (size == 0 || size > sizeof(galann_profile))
+        size = sizeof(galann_profile);
+    galann_profile p;
+    memset(&p, 0, sizeof p);
+    p.evaluations = c->evaluations;
+    p.seconds = c->evaluate_seconds;
+    if (c->ops->profile)
+        c->ops->profile(c->state, &p);
+    p.struct_size = size;
+    memcpy(out, &p, size);
     return GALANN_OK;
 }
 

@@ -19,6 +19,9 @@ struct galann_context {
      * freed in another thread unlinks itself, hence the lock. */
     pthread_mutex_t attachments_lock;
     struct galann_attachment *attachments;
+    /* galann_context_profile: every evaluation is timed (two clock reads) */
+    uint64_t evaluations;
+    double evaluate_seconds;
 };
 
 #endif /* GALANN_CONTEXT_H */

@@ -598,14 +598,23 @@ static void describe_names_the_device_and_profiles_on_request(void **state)
     assert_int_equal(galann_context_threads(c), 1);
     galann_context_free(c);
 
-    setenv("GALANN_OPENCL_PROFILE", "1", 1);
-    c = opencl_context();
-    unsetenv("GALANN_OPENCL_PROFILE");
+    galann_context_options o;
+    galann_context_options_init(&o);
+    o.cache_dir = "";
+    o.profile = 1;
+    expect_status(galann_context_new_ex("opencl", &o, &c), GALANN_OK);
     static const size_t sizes[] = { 30, 12, 4 };
     galann_dataset *d = random_dataset(64, 30, 4, 61);
     galann_model *m = random_model(sizes, 3, 62);
     double cost;
     expect_status(galann_cost(c, m, d, 1.0, &cost), GALANN_OK);
+    galann_profile p = { .struct_size = sizeof p };
+    expect_status(galann_context_profile(c, &p), GALANN_OK);
+    assert_int_equal(p.evaluations, 1);
+    assert_int_equal(p.dataset_uploads, 1);
+    /* the device times are parts of the wall time around the evaluation */
+    assert_true(p.kernel_seconds > 0.0 && p.upload_seconds > 0.0 && p.download_seconds > 0.0);
+    assert_true(p.kernel_seconds + p.upload_seconds + p.download_seconds <= p.seconds);
     expect_status(galann_context_describe(c, text, sizeof text), GALANN_OK);
     if (!strstr(text, "profile of 1 evaluations") || !strstr(text, "kernels ") || !strstr(text, "upload ")) {
         print_error("no profile in \"%s\"\n", text);

@@ -15,10 +15,11 @@
  * the same inputs give the same bits on the same device, whether the cost,
  * the gradient or both are asked for.
  *
- * Timing: with GALANN_OPENCL_PROFILE=1 in the environment when the context
- * is created, the queue records event times, and describe() appends the
- * time per evaluation spent uploading weights, in kernels and downloading
- * results (and the one-off dataset uploads).
+ * Timing: with profiling on (galann_context_options.profile or
+ * GALANN_PROFILE=1 when the context is created) the queue records event
+ * times; galann_context_profile reports the time spent uploading weights,
+ * in kernels and downloading results (and the one-off dataset uploads),
+ * and describe() appends the same per evaluation.
  *
  * Not here: device enumeration (devices.c), program building and its
  * cache (program.c), the lambda term (the core).
@@ -728,12 +729,6 @@ static int build_kernels(opencl_state *s, const char *cache_dir)
                             s->device_name, max_group);
 }
 
-static int profiling_requested(void)
-{
-    const char *env = getenv("GALANN_OPENCL_PROFILE");
-    return env && *env && strcmp(env, "0") != 0;
-}
-
 static int opencl_create(const galann_backend_config *cfg, void **out)
 {
     ocl_device_list list;
@@ -762,7 +757,7 @@ static int opencl_create(const galann_backend_config *cfg, void **out)
     if (clGetDeviceInfo(d->device, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof s->compute_units, &s->compute_units, NULL) !=
         CL_SUCCESS)
         s->compute_units = 1;
-    s->profiling = profiling_requested();
+    s->profiling = cfg->profile;
 
     cl_context_properties properties[] = { CL_CONTEXT_PLATFORM, (cl_context_properties)d->platform, 0 };
     s->context = clCreateContext(properties, 1, &d->device, NULL, NULL, &err);
@@ -857,6 +852,19 @@ static int opencl_describe(void *state, char *buf, size_t size)
     return GALANN_OK;
 }
 
+static void opencl_profile(void *state, galann_profile *out)
+{
+    const opencl_state *s = state;
+    double kernels = 0.0;
+    for (int i = 0; i < N_KERNELS; i++)
+        kernels += s->seconds[i];
+    out->upload_seconds = s->seconds[T_UPLOAD];
+    out->kernel_seconds = kernels;
+    out->download_seconds = s->seconds[T_DOWNLOAD];
+    out->dataset_uploads = s->dataset_uploads;
+    out->dataset_upload_seconds = s->seconds[T_DATASET];
+}
+
 const galann_backend_ops galann_opencl_backend = {
     .name = "opencl",
     .probe = opencl_probe,
@@ -869,4 +877,5 @@ const galann_backend_ops galann_opencl_backend = {
     .list_devices = opencl_list_devices,
     .prepare_dataset = opencl_prepare_dataset,
     .release_dataset = opencl_release_dataset,
+    .profile = opencl_profile,
 };
