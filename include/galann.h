@@ -84,7 +84,12 @@ GALANN_API const char *galann_last_error(void);
 typedef struct galann_context galann_context;
 
 /* Options for galann_context_new_ex. Fill with galann_context_options_init
- * first so that fields added later keep their defaults. */
+ * first so that fields added later keep their defaults.
+ *
+ * About every *_options_init below: the macro passes the size of the
+ * caller's struct, so a program built against an older, shorter struct is
+ * never written past its end by a newer library. Bindings that cannot use
+ * the macro call the _size function with their struct's size. */
 typedef struct galann_context_options {
     size_t struct_size;  /* set by galann_context_options_init */
     int threads;         /* worker threads for parallel backends; 0 = GALANN_THREADS
@@ -99,7 +104,8 @@ typedef struct galann_context_options {
                             the environment, else off. Costs a little time. */
 } galann_context_options;
 
-GALANN_API void galann_context_options_init(galann_context_options *opts);
+GALANN_API void galann_context_options_init_size(galann_context_options *opts, size_t size);
+#define galann_context_options_init(opts) galann_context_options_init_size((opts), sizeof *(opts))
 
 /* Create a context on a backend: "reference" (plain C, serial, the oracle),
  * "blas" (CBLAS, multithreaded), "opencl" (any OpenCL device).
@@ -322,7 +328,8 @@ typedef struct galann_cg_options {
     void *progress_user;
 } galann_cg_options;
 
-GALANN_API void galann_cg_options_init(galann_cg_options *opts);
+GALANN_API void galann_cg_options_init_size(galann_cg_options *opts, size_t size);
+#define galann_cg_options_init(opts) galann_cg_options_init_size((opts), sizeof *(opts))
 
 typedef struct galann_cg_report {
     size_t struct_size;          /* the caller sets sizeof(galann_cg_report) */
@@ -370,7 +377,8 @@ typedef struct galann_fit_options {
     void *progress_user;
 } galann_fit_options;
 
-GALANN_API void galann_fit_options_init(galann_fit_options *opts);
+GALANN_API void galann_fit_options_init_size(galann_fit_options *opts, size_t size);
+#define galann_fit_options_init(opts) galann_fit_options_init_size((opts), sizeof *(opts))
 
 typedef struct galann_fit_report {
     size_t struct_size;          /* the caller sets sizeof(galann_fit_report) */

@@ -19,12 +19,13 @@
 
 #define MAX_THREADS 1024
 
-GALANN_API void galann_context_options_init(galann_context_options *opts)
+GALANN_API void galann_context_options_init_size(galann_context_options *opts, size_t size)
 {
-    if (!opts)
+    if (!opts || size < sizeof opts->struct_size)
         return;
-    memset(opts, 0, sizeof *opts);
-    opts->struct_size = sizeof *opts;
+    /* every default is zero; write no further than the caller's struct */
+    memset(opts, 0, size < sizeof *opts ? size : sizeof *opts);
+    opts->struct_size = size < sizeof *opts ? size : sizeof *opts;
 }
 
 static int parse_thread_count(const char *text, int *threads)

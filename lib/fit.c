@@ -111,16 +111,19 @@ static int report_iteration(void *user, size_t iteration, const double *x, size_
     return 0;
 }
 
-GALANN_API void galann_fit_options_init(galann_fit_options *opts)
+GALANN_API void galann_fit_options_init_size(galann_fit_options *opts, size_t size)
 {
-    if (!opts)
+    if (!opts || size < sizeof opts->struct_size)
         return;
-    memset(opts, 0, sizeof *opts);
-    opts->struct_size = sizeof *opts;
-    opts->lambda = 1.0;          /* the original's lmbda */
-    opts->max_iterations = 600;  /* the original's maxiter */
-    opts->gtol = 1e-5;           /* fmin_cg's default gtol */
-    opts->keep_best = -1;
+    galann_fit_options defaults;
+    memset(&defaults, 0, sizeof defaults);
+    defaults.lambda = 1.0;          /* the original's lmbda */
+    defaults.max_iterations = 600;  /* the original's maxiter */
+    defaults.gtol = 1e-5;           /* fmin_cg's default gtol */
+    defaults.keep_best = -1;
+    /* write no further than the caller's struct */
+    defaults.struct_size = size < sizeof defaults ? size : sizeof defaults;
+    memcpy(opts, &defaults, defaults.struct_size);
 }
 
 static int read_options(const galann_fit_options *given, galann_fit_options *o)

@@ -242,18 +242,21 @@ static int accept_step(struct cg_run *run, double alpha)
 
 /* ------------------------------------------------------------ options */
 
-GALANN_API void galann_cg_options_init(galann_cg_options *opts)
+GALANN_API void galann_cg_options_init_size(galann_cg_options *opts, size_t size)
 {
-    if (opts == NULL)
+    if (opts == NULL || size < sizeof opts->struct_size)
         return;
-    memset(opts, 0, sizeof *opts);
-    opts->struct_size = sizeof *opts;
-    opts->max_iterations = 0;
-    opts->gtol = DEFAULT_GTOL;
-    opts->c1 = DEFAULT_C1;
-    opts->c2 = DEFAULT_C2;
-    opts->progress = NULL;
-    opts->progress_user = NULL;
+    galann_cg_options defaults;
+    memset(&defaults, 0, sizeof defaults);
+    defaults.max_iterations = 0;
+    defaults.gtol = DEFAULT_GTOL;
+    defaults.c1 = DEFAULT_C1;
+    defaults.c2 = DEFAULT_C2;
+    defaults.progress = NULL;
+    defaults.progress_user = NULL;
+    /* write no further than the caller's struct */
+    defaults.struct_size = size < sizeof defaults ? size : sizeof defaults;
+    memcpy(opts, &defaults, defaults.struct_size);
 }
 
 GALANN_API const char *galann_stop_reason_string(int reason)

@@ -489,7 +489,7 @@ class Context(_Owned):
 
     def __init__(self, backend=None, threads=None, device=None, cache_dir=None):
         opts = _lib.ContextOptions()
-        lib.context_options_init(byref(opts))
+        lib.context_options_init_size(byref(opts), ctypes.sizeof(opts))
         opts.threads = 0 if threads is None else int(threads)
         if device is not None:
             opts.device = str(device).encode()
@@ -590,7 +590,7 @@ class Context(_Owned):
         """
         c, m, d = self._args(model, train)
         opts = _lib.FitOptions()
-        lib.fit_options_init(byref(opts))
+        lib.fit_options_init_size(byref(opts), ctypes.sizeof(opts))
         opts.lambda_ = float(lam)
         opts.max_iterations = int(maxiter)
         opts.gtol = float(gtol)
@@ -674,7 +674,7 @@ def minimize_cg(fun, x0, maxiter=None, gtol=1e-5, c1=1e-4, c2=0.4, callback=None
     ofn = _lib.OBJECTIVE_FN(objective)
     pfn = _lib.CG_PROGRESS_FN(progress)
     opts = _lib.CGOptions()
-    lib.cg_options_init(byref(opts))
+    lib.cg_options_init_size(byref(opts), ctypes.sizeof(opts))
     if maxiter is not None:
         opts.max_iterations = int(maxiter)
     opts.gtol, opts.c1, opts.c2 = float(gtol), float(c1), float(c2)

@@ -89,7 +89,7 @@ class GalannError(RuntimeError):
 
 class ContextOptions(ctypes.Structure):
     _fields_ = [("struct_size", c_size_t), ("threads", c_int),
-                ("device", c_char_p), ("cache_dir", c_char_p)]
+                ("device", c_char_p), ("cache_dir", c_char_p), ("profile", c_int)]
 
 
 class FitProgressC(ctypes.Structure):
@@ -148,7 +148,7 @@ _SIGNATURES = {
     "galann_last_error": (c_char_p, [], False),
     "galann_free": (None, [c_void_p], False),
     # context
-    "galann_context_options_init": (None, [POINTER(ContextOptions)], False),
+    "galann_context_options_init_size": (None, [POINTER(ContextOptions), c_size_t], False),
     "galann_context_new": (c_int, [c_char_p, _PP], True),
     "galann_context_new_ex": (c_int, [c_char_p, POINTER(ContextOptions), _PP], True),
     "galann_context_free": (None, [c_void_p], False),
@@ -201,10 +201,10 @@ _SIGNATURES = {
     # optimizer and training: their statuses are interpreted by the caller
     # (GALANN_ERR_CANCELLED is an expected outcome there).
     "galann_stop_reason_string": (c_char_p, [c_int], False),
-    "galann_cg_options_init": (None, [POINTER(CGOptions)], False),
+    "galann_cg_options_init_size": (None, [POINTER(CGOptions), c_size_t], False),
     "galann_minimize_cg": (c_int, [OBJECTIVE_FN, c_void_p, _P_DOUBLE, c_size_t,
                                    POINTER(CGOptions), POINTER(CGReportC)], False),
-    "galann_fit_options_init": (None, [POINTER(FitOptions)], False),
+    "galann_fit_options_init_size": (None, [POINTER(FitOptions), c_size_t], False),
     "galann_fit": (c_int, [c_void_p, c_void_p, c_void_p, POINTER(FitOptions),
                            POINTER(FitReportC)], False),
 }
