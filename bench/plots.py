@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """plots.py -- SVG figures for docs/performance.md from the benchmark's CSV.
 
-    plots.py BENCH.csv BASELINE.txt OUTDIR
+    plots.py BENCH.csv BASELINE.txt OUTDIR [PREFIX] [MACHINE]
 
 BENCH.csv is `galann-bench --csv`; BASELINE.txt the output of
 numpy_baseline.py (`name ms` lines). Writes OUTDIR/speed.svg (cost+gradient
 time per backend and thread count at 1x, with the numpy baselines) and
-OUTDIR/scaling.svg (time against the number of samples, log-log). Plain
-SVG text, no plotting library needed.
+OUTDIR/scaling.svg (time against the number of samples, log-log), each
+name led by PREFIX when given. BASELINE.txt may be "-" (none). Rows whose
+run failed (no time) are left out. Plain SVG text, no plotting library.
 """
 import csv
 import math
@@ -22,7 +23,7 @@ def svg_open(w, h, title):
             f'<text x="{w / 2}" y="20" text-anchor="middle" font-size="14">{title}</text>']
 
 
-def speed_chart(rows, baseline, path):
+def speed_chart(rows, baseline, path, machine):
     bars = [(f"{r['backend']} x{r['threads']}", float(r["ms"])) for r in rows if r["scale"] == "1"]
     for name, label in (("numpy_matrix_cost_gradient", "numpy matrix form"),
                         ("original_per_sample_gradient", "original (per-sample)"),
@@ -33,7 +34,7 @@ def speed_chart(rows, baseline, path):
     hi = max(v for _, v in bars)
     scale = lambda v: (math.log10(v) - math.log10(lo)) / (math.log10(hi) - math.log10(lo)) * (w - left - 80)
     lo = min(v for _, v in bars) / 2
-    out = svg_open(w, h, "cost + gradient, galaxy train set (2700 x 1024), net 1024-8-3: ms, log scale")
+    out = svg_open(w, h, f"cost + gradient, galaxy train set (2700 x 1024), 1024-8-3, {machine}: ms, log scale")
     for i, (label, v) in enumerate(bars):
         y = top + i * 26
         colour = "#999999" if label in ("numpy matrix form", "original (per-sample)", "one read of X") else COLOURS[0]
@@ -44,7 +45,7 @@ def speed_chart(rows, baseline, path):
     open(path, "w").write("\n".join(out) + "\n")
 
 
-def scaling_chart(rows, path):
+def scaling_chart(rows, path, machine):
     series = {}
     for r in rows:
         series.setdefault(f"{r['backend']} x{r['threads']}", []).append((int(r["samples"]), float(r["ms"])))
@@ -54,7 +55,7 @@ def scaling_chart(rows, path):
     w, h, left, right, top, bottom = 640, 420, 70, 170, 40, 50
     fx = lambda v: left + (math.log10(v) - math.log10(xlo)) / (math.log10(xhi) - math.log10(xlo)) * (w - left - right)
     fy = lambda v: h - bottom - (math.log10(v) - math.log10(ylo)) / (math.log10(yhi) - math.log10(ylo)) * (h - top - bottom)
-    out = svg_open(w, h, "cost + gradient time against samples (log-log)")
+    out = svg_open(w, h, f"cost + gradient time against samples, {machine} (log-log)")
     out.append(f'<path d="M{left} {top} L{left} {h - bottom} L{w - right} {h - bottom}" stroke="black" fill="none"/>')
     for e in range(int(math.floor(math.log10(ylo))), int(math.ceil(math.log10(yhi))) + 1):
         v = 10.0 ** e
@@ -77,14 +78,17 @@ def scaling_chart(rows, path):
 
 
 def main():
-    rows = list(csv.DictReader(open(sys.argv[1])))
+    rows = [r for r in csv.DictReader(open(sys.argv[1])) if math.isfinite(float(r["ms"]))]
     baseline = {}
-    for line in open(sys.argv[2]):
-        parts = line.split()
-        if len(parts) == 2 and not line.startswith("#"):
-            baseline[parts[0]] = float(parts[1])
-    speed_chart(rows, baseline, f"{sys.argv[3]}/speed.svg")
-    scaling_chart(rows, f"{sys.argv[3]}/scaling.svg")
+    if sys.argv[2] != "-":
+        for line in open(sys.argv[2]):
+            parts = line.split()
+            if len(parts) == 2 and not line.startswith("#"):
+                baseline[parts[0]] = float(parts[1])
+    prefix = sys.argv[4] if len(sys.argv) > 4 else ""
+    machine = sys.argv[5] if len(sys.argv) > 5 else "2-core dev machine"
+    speed_chart(rows, baseline, f"{sys.argv[3]}/{prefix}speed.svg", machine)
+    scaling_chart(rows, f"{sys.argv[3]}/{prefix}scaling.svg", machine)
 
 
 if __name__ == "__main__":

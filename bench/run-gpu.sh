@@ -32,8 +32,12 @@ done
 echo "== galann info"
 "$build/cli/galann" info
 
+# The test programs need libcmocka; a bare GPU image may lack it, so a copy
+# can travel in SHARED_DIR/lib.
+[ -d "$shared/lib" ] && export LD_LIBRARY_PATH="$shared/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+
 echo "== tests on the default OpenCL device"
-for t in opencl fixtures gradient fit; do
+for t in opencl fixtures gradient fit threads api; do
     "$build/tests/test-$t" > "$out/test-$t.log" 2>&1
     echo "test-$t: exit $? ($(grep -c '\[       OK \]' "$out/test-$t.log") ok, $(grep -c '\[  SKIPPED \]' "$out/test-$t.log") skipped)"
     grep -E "FAILED|ERROR" "$out/test-$t.log" | head -5

@@ -12,8 +12,8 @@
  *   - Every function that can fail returns an int status: GALANN_OK (0) on
  *     success, a galann_status code otherwise. galann_strerror() gives the
  *     fixed text of a status, galann_last_error() the detailed message of
- *     the calling thread's most recent failure ("train.csv:4: expected 1025
- *     fields, found 1001").
+ *     the calling thread's most recent call ("train.csv:4: expected 1025
+ *     fields, found 1001"; "" after a success).
  *   - The library never prints, exits or aborts. On failure no output
  *     handle is created and *out is set to NULL.
  *   - Handles are opaque. A handle may be used by one thread at a time;
@@ -111,9 +111,12 @@ GALANN_API void galann_context_options_init_size(galann_context_options *opts, s
  * "blas" (CBLAS, multithreaded), "opencl" (any OpenCL device).
  * backend NULL means GALANN_BACKEND from the environment if set, else the
  * best available: opencl when a GPU is usable, else blas, else reference.
- * Statuses: GALANN_ERR_INVALID (unknown name), GALANN_ERR_UNAVAILABLE (not
- * built in, or no usable device: the message says why), GALANN_ERR_NOMEM.
- * The caller frees the context with galann_context_free. */
+ * Statuses: GALANN_ERR_INVALID (unknown name, bad options or a malformed
+ * GALANN_THREADS for a threaded backend), GALANN_ERR_UNAVAILABLE (not
+ * built in, or no usable device: the message says why), GALANN_ERR_BACKEND
+ * (the device failed to set up, e.g. a kernel build: the log is in the
+ * message), GALANN_ERR_NOMEM. The caller frees the context with
+ * galann_context_free. */
 GALANN_API int galann_context_new(const char *backend, galann_context **out);
 GALANN_API int galann_context_new_ex(const char *backend, const galann_context_options *opts,
                                      galann_context **out);
@@ -136,8 +139,8 @@ typedef struct galann_profile {
     size_t struct_size;        /* the caller sets sizeof(galann_profile) */
     uint64_t evaluations;      /* backend evaluations (cost, gradient, predictions) */
     double seconds;            /* wall time inside them, every backend */
-    /* With profiling on (galann_context_options.profile) and a device
-     * backend; 0 otherwise: */
+    /* Device backends only (0 otherwise). The times need profiling on
+     * (galann_context_options.profile); the upload count does not. */
     double upload_seconds;     /* weights to the device */
     double kernel_seconds;     /* device computation */
     double download_seconds;   /* cost, gradient and outputs back */
@@ -247,6 +250,8 @@ GALANN_API double galann_model_input_divisor(const galann_model *m);
 GALANN_API int galann_model_set_input_divisor(galann_model *m, double divisor);
 
 /* Save to / load from the binary model format (docs/model-format.md).
+ * Models the format cannot hold (over 1024 layers, a layer over 2^31 - 1
+ * units) are refused with GALANN_ERR_INVALID when saving.
  * Saving is atomic: the file is written beside the target and renamed, so a
  * failure leaves any existing file untouched. Loading validates magic,
  * version, sizes and checksum: GALANN_ERR_FORMAT on any defect. */
@@ -342,9 +347,11 @@ typedef struct galann_cg_report {
 
 /* Minimise fn from x (length n, overwritten with the result). Returns
  * GALANN_OK when it converged, reached the iteration limit or lost
- * precision (the report says which; x is the best point found);
- * GALANN_ERR_NONFINITE, GALANN_ERR_CANCELLED, or the objective's own
- * status otherwise, with x still the best point found. report may be NULL. */
+ * precision (the report says which); GALANN_ERR_NONFINITE,
+ * GALANN_ERR_CANCELLED, or the objective's own status otherwise. In every
+ * case x holds the last accepted iterate (the start if none was), which
+ * is also the lowest value found whenever every step met the sufficient
+ * decrease condition. report may be NULL. */
 GALANN_API int galann_minimize_cg(galann_objective_fn fn, void *user, double *x, size_t n,
                                   const galann_cg_options *opts, galann_cg_report *report);
 

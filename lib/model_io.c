@@ -95,6 +95,15 @@ GALANN_API int galann_model_save_buffer(const galann_model *m, void **buf, size_
         return galann_error_set(GALANN_ERR_INVALID, "galann_model_save_buffer: NULL argument");
     *buf = NULL;
     *size = 0;
+    /* never write a file that loading would refuse */
+    if (m->n_layers > MODEL_MAX_LAYERS)
+        return galann_error_set(GALANN_ERR_INVALID, "galann_model_save: %zu layers do not fit the model format "
+                                "(at most %u)", m->n_layers, MODEL_MAX_LAYERS);
+    for (size_t l = 0; l < m->n_layers; l++) {
+        if (m->sizes[l] > MODEL_MAX_LAYER_SIZE)
+            return galann_error_set(GALANN_ERR_INVALID, "galann_model_save: layer %zu has %zu units, the model "
+                                    "format holds at most %llu", l, m->sizes[l], MODEL_MAX_LAYER_SIZE);
+    }
     size_t total = serialized_size(m);
     unsigned char *out = malloc(total), *p = out;
     if (!out)

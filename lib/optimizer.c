@@ -5,7 +5,7 @@
  * What it is for: minimise any smooth objective that returns f and its
  * gradient together, following the same iterates as fmin_cg so that a fit
  * reproduces the original program's recorded trajectory. The algorithm
- * (see docs/reference-model.md, "Optimizer"):
+ * (the reference model, ../shared/docs/reference-model.md, "Optimizer"):
  *
  *   f0, g0 at x0; p0 = -g0; the "previous" value f0 + ||g0||_2 / 2;
  *   while ||g_k||_inf > gtol and k < max_iterations:
@@ -145,7 +145,8 @@ static int evaluate_trial_point(struct cg_run *run)
     status = run->fn(run->user, run->x_trial, run->n, &f, run->g_trial);
     run->evaluations++;
     if (status != GALANN_OK) {
-        run->stop_reason = GALANN_STOP_ERROR;
+        /* an objective that found its own value non-finite says so */
+        run->stop_reason = status == GALANN_ERR_NONFINITE ? GALANN_STOP_NONFINITE : GALANN_STOP_ERROR;
         /* keep the objective's own message if it left one */
         if (galann_last_error()[0] == '\0')
             galann_error_set(status, "galann_minimize_cg: the objective returned status %d (%s) at evaluation %zu",

@@ -1,7 +1,8 @@
 /*
  * kernels.cl -- the opencl backend's device code (OpenCL C 1.2, double).
  *
- * The batched matrix form of docs/reference-model.md, one kernel per step:
+ * The batched matrix form of the reference model (docs/api.md, "Computing"),
+ * one kernel per step:
  *
  *   forward_layer     A_l = g([1, A_{l-1}] Theta_l^T)
  *   forward_tiled     the same, for few samples on many compute units

@@ -107,7 +107,7 @@ typedef struct opencl_state {
     device_buffer theta, act, delta, partials, result;
     double *staging;
     size_t staging_capacity;  /* doubles */
-    /* GALANN_OPENCL_PROFILE */
+    /* profiling (galann_context_options.profile) */
     int profiling;
     uint64_t evaluations, dataset_uploads;
     double seconds[N_TIMERS];
