@@ -180,3 +180,16 @@ void assert_relative_at(double actual, double expected, double tol, const char *
         _fail(file, line);
     }
 }
+
+void expect_status_at(int got, int expected, const char *call, const char *file, int line)
+{
+    if (got != expected) {
+        print_error("%s: status %d (%s), expected %d (%s); message \"%s\"\n", call, got, galann_strerror(got),
+                    expected, galann_strerror(expected), galann_last_error());
+        _fail(file, line);
+    }
+    if (expected != GALANN_OK && galann_last_error()[0] == '\0') {
+        print_error("%s failed without a message\n", call);
+        _fail(file, line);
+    }
+}

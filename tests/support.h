@@ -45,4 +45,10 @@ double summary_number(const char *key);
     assert_relative_at(actual, expected, tol, what, __FILE__, __LINE__)
 void assert_relative_at(double actual, double expected, double tol, const char *what, const char *file, int line);
 
+/* Fail the current cmocka test unless a call returned the expected status;
+ * a failure must also leave a message in galann_last_error(). Prints the
+ * call, both statuses and the message. */
+#define expect_status(got, expected) expect_status_at(got, expected, #got, __FILE__, __LINE__)
+void expect_status_at(int got, int expected, const char *call, const char *file, int line);
+
 #endif /* GALANN_TEST_SUPPORT_H */

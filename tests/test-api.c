@@ -29,21 +29,6 @@ static const size_t net_653[] = { 6, 5, 3 };
 
 /* ------------------------------------------------------------ helpers */
 
-#define expect_status(got, expected) expect_status_at(got, expected, #got, __FILE__, __LINE__)
-
-static void expect_status_at(int got, int expected, const char *call, const char *file, int line)
-{
-    if (got != expected) {
-        print_error("%s: status %d (%s), expected %d (%s); message \"%s\"\n", call, got, galann_strerror(got),
-                    expected, galann_strerror(expected), galann_last_error());
-        _fail(file, line);
-    }
-    if (expected != GALANN_OK && galann_last_error()[0] == '\0') {
-        print_error("%s failed without a message\n", call);
-        _fail(file, line);
-    }
-}
-
 #define expect_message(...) expect_message_at(__FILE__, __LINE__, __VA_ARGS__, (const char *)NULL)
 
 static void expect_message_at(const char *file, int line, ...)
@@ -1072,6 +1057,69 @@ static void free_functions_accept_null(void **state)
     assert_string_equal(galann_strerror(GALANN_OK), "success");
 }
 
+/* A program built against an older, shorter options struct passes its own
+ * size: the library must write no byte past it. */
+static void options_init_writes_no_further_than_the_callers_struct(void **state)
+{
+    (void)state;
+    union {
+        galann_fit_options fit;
+        galann_cg_options cg;
+        galann_context_options context;
+        unsigned char bytes[256];
+    } buffer;
+    const size_t small = 2 * sizeof(size_t);
+    for (int which = 0; which < 3; which++) {
+        memset(buffer.bytes, 0xAA, sizeof buffer.bytes);
+        if (which == 0)
+            galann_fit_options_init_size(&buffer.fit, small);
+        else if (which == 1)
+            galann_cg_options_init_size(&buffer.cg, small);
+        else
+            galann_context_options_init_size(&buffer.context, small);
+        assert_int_equal(buffer.fit.struct_size, small);
+        for (size_t i = small; i < sizeof buffer.bytes; i++) {
+            if (buffer.bytes[i] != 0xAA) {
+                print_error("init %d wrote byte %zu of a %zu-byte struct\n", which, i, small);
+                fail();
+            }
+        }
+    }
+    /* the full-size macro still fills every default */
+    galann_fit_options o;
+    galann_fit_options_init(&o);
+    assert_int_equal(o.struct_size, sizeof o);
+    assert_int_equal(o.max_iterations, 600);
+}
+
+/* Every backend counts and times its evaluations. */
+static void profile_counts_every_evaluation(void **state)
+{
+    (void)state;
+    galann_dataset *d = random_dataset(50, 6, 3, 5);
+    static const size_t sizes[] = { 6, 4, 3 };
+    galann_model *m = NULL;
+    assert_int_equal(galann_model_new(sizes, 3, &m), GALANN_OK);
+    assert_int_equal(galann_model_init_random(m, 1), GALANN_OK);
+    for (size_t b = 0; b < usable_backend_count(); b++) {
+        galann_context *c = NULL;
+        assert_int_equal(galann_context_new(usable_backend(b), &c), GALANN_OK);
+        galann_profile p = { .struct_size = sizeof p };
+        expect_status(galann_context_profile(c, &p), GALANN_OK);
+        assert_int_equal(p.evaluations, 0);
+        double cost, accuracy;
+        expect_status(galann_cost(c, m, d, 1.0, &cost), GALANN_OK);
+        expect_status(galann_accuracy(c, m, d, &accuracy), GALANN_OK);
+        expect_status(galann_context_profile(c, &p), GALANN_OK);
+        assert_int_equal(p.evaluations, 2);
+        assert_true(p.seconds > 0.0);
+        expect_status(galann_context_profile(c, NULL), GALANN_ERR_INVALID);
+        galann_context_free(c);
+    }
+    galann_model_free(m);
+    galann_dataset_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1109,6 +1157,8 @@ int main(void)
         cmocka_unit_test(overflowing_cost_is_a_nonfinite_error),
         cmocka_unit_test(file_and_training_functions_reject_null_arguments),
         cmocka_unit_test(free_functions_accept_null),
+        cmocka_unit_test(options_init_writes_no_further_than_the_callers_struct),
+        cmocka_unit_test(profile_counts_every_evaluation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

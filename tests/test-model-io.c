@@ -38,21 +38,6 @@
 
 /* ------------------------------------------------------------ helpers */
 
-#define expect_status(got, expected) expect_status_at(got, expected, #got, __FILE__, __LINE__)
-
-static void expect_status_at(int got, int expected, const char *call, const char *file, int line)
-{
-    if (got != expected) {
-        print_error("%s: status %d (%s), expected %d (%s); message \"%s\"\n", call, got, galann_strerror(got),
-                    expected, galann_strerror(expected), galann_last_error());
-        _fail(file, line);
-    }
-    if (expected != GALANN_OK && galann_last_error()[0] == '\0') {
-        print_error("%s failed without a message\n", call);
-        _fail(file, line);
-    }
-}
-
 #define expect_message(piece) expect_message_at(piece, __FILE__, __LINE__)
 
 static void expect_message_at(const char *piece, const char *file, int line)
