@@ -44,6 +44,10 @@ int runtime_error(const cli_args *a, const char *what);
 /* Print a usage error and return exit status 2. */
 int usage_error(const cli_args *a, const char *fmt, ...);
 
+/* Make *d know k classes when its labels use fewer (a test set without
+ * any sample of the last class, say); more than k is an error. */
+int widen_dataset_labels(const cli_args *a, galann_dataset **d, size_t k);
+
 /* Create the context named by --backend / --threads. */
 int open_context(const cli_args *a, galann_context **out);
 

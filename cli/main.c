@@ -139,12 +139,33 @@ int parse_u32_option(const cli_args *a, const char *name, uint32_t *out)
     return rc;
 }
 
+int widen_dataset_labels(const cli_args *a, galann_dataset **d, size_t k)
+{
+    size_t have = galann_dataset_n_labels(*d);
+    if (have == k)
+        return EXIT_OK;
+    if (have > k) {
+        fprintf(stderr, "galann %s: the data has labels up to %zu, the model only %zu classes\n", a->command,
+                have - 1, k);
+        return EXIT_RUNTIME;
+    }
+    galann_dataset *wide = NULL;
+    if (galann_dataset_new(galann_dataset_features(*d), galann_dataset_labels(*d), galann_dataset_n_samples(*d),
+                           galann_dataset_n_features(*d), k, &wide) != GALANN_OK)
+        return runtime_error(a, "cannot prepare the data");
+    galann_dataset_free(*d);
+    *d = wide;
+    return EXIT_OK;
+}
+
 int open_context(const cli_args *a, galann_context **out)
 {
     galann_context_options o;
     galann_context_options_init(&o);
     size_t threads = 0;
     int rc = parse_size_option(a, "threads", &threads, 1);
+    if (rc == EXIT_OK && threads > 1024)
+        rc = usage_error(a, "--threads %zu is more than 1024", threads);
     if (rc != EXIT_OK)
         return rc;
     o.threads = (int)threads;

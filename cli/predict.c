@@ -55,9 +55,11 @@ static int load_dataset_for_model(const cli_args *a, const char *path, const gal
             text = bigger;
         }
     }
+    int read_failed = ferror(f);
     fclose(f);
-    if (!text) {
-        fprintf(stderr, "galann %s: out of memory reading %s\n", a->command, path);
+    if (!text || read_failed) {
+        fprintf(stderr, "galann %s: %s %s\n", a->command, text ? "cannot read" : "out of memory reading", path);
+        free(text);
         return EXIT_RUNTIME;
     }
     int status = galann_dataset_parse_csv(text, size, path, galann_model_input_divisor(m), out);
@@ -84,27 +86,11 @@ static int open_model_and_data(const cli_args *a, loaded *l)
     return open_context(a, &l->ctx);
 }
 
-/* A data set may use fewer classes than the model knows: widen it so the
- * model's output layer and the labels agree. */
+/* The data may use fewer classes than the model knows. */
 static int widen_labels(const cli_args *a, loaded *l)
 {
     size_t k = galann_model_layer_size(l->model, galann_model_n_layers(l->model) - 1);
-    size_t have = galann_dataset_n_labels(l->data);
-    if (have == k)
-        return EXIT_OK;
-    if (have > k) {
-        fprintf(stderr, "galann %s: the data has labels up to %zu, the model only %zu classes\n", a->command,
-                have - 1, k);
-        return EXIT_RUNTIME;
-    }
-    galann_dataset *wide = NULL;
-    if (galann_dataset_new(galann_dataset_features(l->data), galann_dataset_labels(l->data),
-                           galann_dataset_n_samples(l->data), galann_dataset_n_features(l->data), k,
-                           &wide) != GALANN_OK)
-        return runtime_error(a, "cannot prepare the data");
-    galann_dataset_free(l->data);
-    l->data = wide;
-    return EXIT_OK;
+    return widen_dataset_labels(a, &l->data, k);
 }
 
 int command_predict(const cli_args *a)

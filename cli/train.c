@@ -102,6 +102,8 @@ static int parse_layers(const cli_args *a, const char *text, size_t *sizes, size
     const char *p = text;
     while (*p) {
         char *end;
+        if (*p < '0' || *p > '9')
+            return usage_error(a, "--layers '%s' is not a list of positive sizes like 1024,8,3", text);
         unsigned long v = strtoul(p, &end, 10);
         if (end == p || v == 0 || n == 64)
             return usage_error(a, "--layers '%s' is not a list of positive sizes like 1024,8,3", text);
@@ -192,6 +194,12 @@ int command_train(const cli_args *a)
     size_t n = galann_dataset_n_features(data.train), k = galann_dataset_n_labels(data.train);
     if (data.test && galann_dataset_n_labels(data.test) > k)
         k = galann_dataset_n_labels(data.test);
+    /* both sets must know all k classes, even one a set never uses */
+    rc = widen_dataset_labels(a, &data.train, k);
+    if (rc == EXIT_OK && data.test)
+        rc = widen_dataset_labels(a, &data.test, k);
+    if (rc != EXIT_OK)
+        goto done;
     if (n_layers == 0) {
         sizes[0] = n;
         sizes[1] = hidden;

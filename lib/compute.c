@@ -6,6 +6,8 @@
  * and turns output activations into class predictions.
  */
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -100,6 +102,14 @@ int galann_evaluate(const char *who, galann_context *c, const galann_model *m, c
                 return galann_error_set(GALANN_ERR_NONFINITE, "%s: gradient component %zu is not finite", who, i);
         }
     }
+    if (e->outputs) {
+        /* NaN outputs (weights so large that +inf meets -inf) have no argmax */
+        for (size_t i = 0; i < d->m * d->k; i++) {
+            if (isnan(e->outputs[i]))
+                return galann_error_set(GALANN_ERR_NONFINITE, "%s: output %zu of sample %zu is NaN (weights too "
+                                        "large?)", who, i % d->k, i / d->k);
+        }
+    }
     return GALANN_OK;
 }
 
@@ -160,6 +170,8 @@ static int check_sample_buffer(const char *who, const galann_dataset *d, const v
 {
     if (!buf || !d)
         return galann_error_set(GALANN_ERR_INVALID, "%s: dataset or output buffer is NULL", who);
+    if (per_sample > SIZE_MAX / sizeof(double) / d->m)
+        return galann_error_set(GALANN_ERR_NOMEM, "%s: %zu x %zu outputs overflow memory", who, d->m, per_sample);
     if (n != d->m * per_sample)
         return galann_error_set(GALANN_ERR_DIMENSION, "%s: buffer holds %zu values, %zu are needed", who, n,
                                 d->m * per_sample);
@@ -209,13 +221,27 @@ GALANN_API int galann_accuracy(galann_context *c, const galann_model *m, const g
 {
     galann_error_clear();
     int status = check_output("galann_accuracy", accuracy);
+    if (status == GALANN_OK && !d)
+        status = galann_error_set(GALANN_ERR_INVALID, "galann_accuracy: dataset is NULL");
     if (status != GALANN_OK)
         return status;
-    size_t correct = 0;
-    galann_evaluation e = { NULL, 0.0, NULL, NULL, NULL, &correct };
-    status = galann_evaluate("galann_accuracy", c, m, d, &e);
-    if (status == GALANN_OK)
+    /* through the outputs, so that NaN outputs are an error, not a class */
+    int32_t *labels = malloc(d->m * sizeof *labels);
+    if (!labels)
+        return galann_error_set(GALANN_ERR_NOMEM, "galann_accuracy: out of memory for %zu labels", d->m);
+    status = galann_predict(c, m, d, labels, d->m);
+    if (status == GALANN_OK) {
+        size_t correct = 0;
+        for (size_t i = 0; i < d->m; i++)
+            correct += labels[i] == d->y[i];
         *accuracy = (double)correct / (double)d->m;
+    } else {
+        /* name this function in the message predict wrote */
+        char detail[900];
+        snprintf(detail, sizeof detail, "%s", galann_last_error());
+        galann_error_set(status, "galann_accuracy: %s", detail);
+    }
+    free(labels);
     return status;
 }
 

@@ -151,7 +151,8 @@ static int finish_line(csv_cursor *c, size_t expected_fields)
     }
     if (*c->p == '\r')
         c->p++;
-    c->p++; /* '\n' */
+    if (c->p < c->end)
+        c->p++; /* '\n' */
     c->line++;
     return GALANN_OK;
 }
@@ -173,8 +174,27 @@ static int parse_row(csv_cursor *c, double divisor, size_t n, double *row, int32
         if (status != GALANN_OK)
             return status;
         row[j] = v / divisor;
+        if (!isfinite(row[j]))
+            return galann_error_set(GALANN_ERR_PARSE, "%s:%zu: field %zu is out of range once divided by %g", c->name,
+                                    c->line, j + 2, divisor);
     }
     return finish_line(c, n + 1);
+}
+
+/* Parse rows into one scratch row until the first error, and return it. */
+static int report_first_bad_row(csv_cursor *c, double divisor, size_t n, size_t m)
+{
+    double *row = malloc(n * sizeof *row);
+    if (!row)
+        return galann_error_set(GALANN_ERR_NOMEM, "%s: out of memory for a row of %zu features", c->name, n);
+    int32_t label;
+    int status = GALANN_OK;
+    for (size_t i = 0; i < m && status == GALANN_OK; i++)
+        status = parse_row(c, divisor, n, row, &label);
+    free(row);
+    if (status == GALANN_OK) /* cannot happen: the text is too short */
+        status = galann_error_set(GALANN_ERR_PARSE, "%s: malformed CSV", c->name);
+    return status;
 }
 
 GALANN_API int galann_dataset_parse_csv(const char *text, size_t length, const char *name, double divisor,
@@ -203,6 +223,14 @@ GALANN_API int galann_dataset_parse_csv(const char *text, size_t length, const c
     if (n > SIZE_MAX / sizeof(double) / m)
         return galann_error_set(GALANN_ERR_NOMEM, "%s: %zu x %zu features overflow memory", name, m, n);
 
+    csv_cursor c = { text, end, name, 1 };
+    /* Every field takes at least two bytes (a digit and a separator). A
+     * text too short for m rows of the first row's width is malformed:
+     * find the faulty line with one row of scratch space instead of
+     * allocating for rows that cannot be there. */
+    if (m > (length + 1) / 2 / (n + 1))
+        return report_first_bad_row(&c, divisor, n, m);
+
     double *x = malloc(m * n * sizeof *x);
     int32_t *y = malloc(m * sizeof *y);
     if (!x || !y) {
@@ -210,7 +238,6 @@ GALANN_API int galann_dataset_parse_csv(const char *text, size_t length, const c
         free(y);
         return galann_error_set(GALANN_ERR_NOMEM, "%s: out of memory for %zu x %zu features", name, m, n);
     }
-    csv_cursor c = { text, end, name, 1 };
     int32_t max_label = 0;
     for (size_t i = 0; i < m; i++) {
         int status = parse_row(&c, divisor, n, x + i * n, &y[i]);

@@ -141,6 +141,9 @@ static int read_options(const galann_fit_options *given, galann_fit_options *o)
         return galann_error_set(GALANN_ERR_INVALID, "galann_fit: gtol must be >= 0, got %g", o->gtol);
     if (o->max_iterations == 0)
         return galann_error_set(GALANN_ERR_INVALID, "galann_fit: max_iterations must be at least 1");
+    if (o->keep_best < -1 || o->keep_best > 1)
+        return galann_error_set(GALANN_ERR_INVALID, "galann_fit: keep_best must be -1 (auto), 0 or 1, got %d",
+                                o->keep_best);
     if (o->keep_best == 1 && !o->validation)
         return galann_error_set(GALANN_ERR_INVALID, "galann_fit: keep_best needs a validation dataset");
     return GALANN_OK;

@@ -1120,6 +1120,35 @@ static void profile_counts_every_evaluation(void **state)
     galann_dataset_free(d);
 }
 
+/* Outputs that are NaN have no class: predictions and accuracy refuse
+ * them instead of answering class 0 (reference backend: its sums run in
+ * order, so 1e308 * 10 overflows to +inf before -inf is added). */
+static void nan_outputs_are_a_nonfinite_error_not_a_class(void **state)
+{
+    (void)state;
+    const double x[2] = { 10.0, 10.0 };
+    const int32_t y[1] = { 1 };
+    galann_dataset *d = NULL;
+    assert_int_equal(galann_dataset_new(x, y, 1, 2, 2, &d), GALANN_OK);
+    static const size_t sizes[] = { 2, 2 };
+    galann_model *m = NULL;
+    assert_int_equal(galann_model_new(sizes, 2, &m), GALANN_OK);
+    const double theta[6] = { 0.0, 1e308, -1e308, 0.0, 1e308, -1e308 };
+    assert_int_equal(galann_model_set_params(m, theta, 6), GALANN_OK);
+    galann_context *c = NULL;
+    assert_int_equal(galann_context_new("reference", &c), GALANN_OK);
+    int32_t label = -1;
+    double proba[2], accuracy = -1.0;
+    expect_status(galann_predict(c, m, d, &label, 1), GALANN_ERR_NONFINITE);
+    assert_non_null(strstr(galann_last_error(), "NaN"));
+    expect_status(galann_predict_proba(c, m, d, proba, 2), GALANN_ERR_NONFINITE);
+    expect_status(galann_accuracy(c, m, d, &accuracy), GALANN_ERR_NONFINITE);
+    assert_true(accuracy == -1.0);
+    galann_context_free(c);
+    galann_model_free(m);
+    galann_dataset_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1159,6 +1188,7 @@ int main(void)
         cmocka_unit_test(free_functions_accept_null),
         cmocka_unit_test(options_init_writes_no_further_than_the_callers_struct),
         cmocka_unit_test(profile_counts_every_evaluation),
+        cmocka_unit_test(nan_outputs_are_a_nonfinite_error_not_a_class),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -188,6 +188,13 @@ run 1 "saving the model into a missing folder is a runtime error" \
 check "the message names the model path" has "$WORK/err" "missing-dir/m.galann"
 check "no temporary model file is left behind" test "$(find "$WORK" -name '*.tmp-*' | wc -l | tr -d ' ')" -eq 0
 
+printf '0,1,2\n1,3,4\n2,5,6\n0,2,1\n' >"$WORK/three.csv"
+printf '0,1,2\n1,3,4\n' >"$WORK/two.csv"
+run 0 "a test set that lacks a class still trains" train --train "$WORK/three.csv" --test "$WORK/two.csv" --maxiter 2 --quiet
+run 0 "a training set that lacks a class still trains" train --train "$WORK/two.csv" --test "$WORK/three.csv" --maxiter 2 --quiet
+run 2 "a negative layer size is a usage error" train --train "$WORK/three.csv" --layers 2,-8,3
+run 2 "more than 1024 threads is a usage error" train --train "$WORK/three.csv" --threads 4294967297
+
 # ------------------------------------------------ the original's numbers
 
 SHARED=${GALANN_SHARED_DIR:-}

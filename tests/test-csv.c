@@ -611,6 +611,56 @@ static void galaxy_test_has_675_samples_225_per_class(void **state)
     galann_dataset_free(d);
 }
 
+/* A feature that only overflows once scaled breaks the dataset's promise
+ * of finite numbers: refused with the line and field. */
+static void feature_infinite_after_scaling_is_rejected(void **state)
+{
+    (void)state;
+    galann_dataset *d = NOT_SET;
+    const char text[] = "0,1\n1,1e308\n";
+    assert_int_equal(galann_dataset_parse_csv(text, strlen(text), "train.csv", 0.5, &d), GALANN_ERR_PARSE);
+    assert_null(d);
+    assert_non_null(strstr(galann_last_error(), "train.csv:2: field 2 is out of range once divided by 0.5"));
+}
+
+/* A wide first line followed by many empty lines must be reported as the
+ * parse error it is, not attempted as a huge allocation. */
+static void wide_line_then_empty_lines_is_a_parse_error_without_a_huge_allocation(void **state)
+{
+    (void)state;
+    size_t fields = 20000, empty = 20000;
+    size_t length = 2 * fields + empty;
+    char *text = malloc(length);
+    assert_non_null(text);
+    for (size_t i = 0; i < fields; i++) {
+        text[2 * i] = '1';
+        text[2 * i + 1] = ',';
+    }
+    text[2 * fields - 1] = '\n';
+    memset(text + 2 * fields, '\n', empty);
+    galann_dataset *d = NOT_SET;
+    assert_int_equal(galann_dataset_parse_csv(text, length, "wide.csv", 255.0, &d), GALANN_ERR_PARSE);
+    assert_null(d);
+    assert_non_null(strstr(galann_last_error(), "wide.csv:2: empty line"));
+    free(text);
+}
+
+/* A file whose last line ends in a lone CR still parses, and only its
+ * bytes are read (ASan would see a step past the end). */
+static void lone_carriage_return_at_the_end_is_a_line_end(void **state)
+{
+    (void)state;
+    char *text = malloc(8);
+    assert_non_null(text);
+    memcpy(text, "1,2,3\r\n2", 8);
+    galann_dataset *d = NULL;
+    assert_int_equal(galann_dataset_parse_csv(text, 6, "cr.csv", 1.0, &d), GALANN_OK);
+    assert_int_equal(galann_dataset_n_samples(d), 1);
+    assert_true(galann_dataset_features(d)[1] == 3.0);
+    galann_dataset_free(d);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -642,6 +692,9 @@ int main(void)
         cmocka_unit_test(load_csv_rejects_null_arguments),
         cmocka_unit_test(galaxy_train_has_2700_samples_900_per_class),
         cmocka_unit_test(galaxy_test_has_675_samples_225_per_class),
+        cmocka_unit_test(feature_infinite_after_scaling_is_rejected),
+        cmocka_unit_test(wide_line_then_empty_lines_is_a_parse_error_without_a_huge_allocation),
+        cmocka_unit_test(lone_carriage_return_at_the_end_is_a_line_end),
     };
     return cmocka_run_group_tests(tests, make_temp_dir, remove_temp_dir);
 }

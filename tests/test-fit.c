@@ -641,6 +641,9 @@ static void invalid_options_are_refused_and_leave_the_model_untouched(void **sta
     o.keep_best = 1;
     expect_status(galann_fit(c, m, train, &o, NULL), GALANN_ERR_INVALID);
     expect_message("keep_best");
+    o.keep_best = 2;
+    expect_status(galann_fit(c, m, train, &o, NULL), GALANN_ERR_INVALID);
+    expect_message("keep_best must be -1 (auto), 0 or 1, got 2");
 
     expect_status(galann_fit(NULL, m, train, NULL, NULL), GALANN_ERR_INVALID);
     expect_status(galann_fit(c, NULL, train, NULL, NULL), GALANN_ERR_INVALID);

@@ -28,11 +28,12 @@
  * m*n*k <= 65536 * 4 (SMP_THRESHOLD_MIN * GEMM_MULTITHREAD_THRESHOLD in
  * its interface/gemm.c); our workers must not each wake OpenBLAS's own
  * thread pool, so blocks are sized under that product for the widest
- * layer, within [MIN_BLOCK, MAX_BLOCK]. For 1024-8-3 that is 32 samples,
+ * layer, within [MIN_BLOCK, MAX_BLOCK] (only a layer of more than 262144
+ * weights exceeds it with one sample). For 1024-8-3 that is 32 samples,
  * 256 KiB of features: the block stays in L2 between the forward and the
  * gradient product. */
 #define OPENBLAS_SERIAL_PRODUCT 262144
-#define MIN_BLOCK 4
+#define MIN_BLOCK 1
 #define MAX_BLOCK 256
 
 /* Samples whose gradient is summed plainly (by dgemm, beta = 1) before the

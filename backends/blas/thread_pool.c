@@ -70,9 +70,21 @@ int thread_pool_new(int n_workers, thread_pool **out)
         free(pool);
         return galann_error_set(GALANN_ERR_NOMEM, "blas backend: out of memory for a thread pool");
     }
-    pthread_mutex_init(&pool->lock, NULL);
-    pthread_cond_init(&pool->work_ready, NULL);
-    pthread_cond_init(&pool->work_done, NULL);
+    if (pthread_mutex_init(&pool->lock, NULL) != 0) {
+        free(pool->slots);
+        free(pool);
+        return galann_error_set(GALANN_ERR_NOMEM, "blas backend: cannot create a thread pool lock");
+    }
+    int ready_made = pthread_cond_init(&pool->work_ready, NULL) == 0;
+    int done_made = ready_made && pthread_cond_init(&pool->work_done, NULL) == 0;
+    if (!done_made) {
+        if (ready_made)
+            pthread_cond_destroy(&pool->work_ready);
+        pthread_mutex_destroy(&pool->lock);
+        free(pool->slots);
+        free(pool);
+        return galann_error_set(GALANN_ERR_NOMEM, "blas backend: cannot create thread pool conditions");
+    }
     for (int i = 1; i < n_workers; i++) {
         pool->slots[i].pool = pool;
         pool->slots[i].index = i;

@@ -7,6 +7,7 @@ exceptions in callbacks cannot tear through the C stack. Conveniences in
 the scikit-learn style live in _estimator.py, not here.
 """
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -38,16 +39,44 @@ class _Handle:
     """Owns one C handle and frees it exactly once: on release(), or when
     the last Python reference goes (numpy views of a dataset keep theirs).
     The free function is bound at creation so that __del__ still works
-    while the interpreter shuts down."""
+    while the interpreter shuts down.
 
-    __slots__ = ("ptr", "_free", "__weakref__")
+    While a C call uses the handle (acquire()/done(), see _in_use) a
+    release only marks it: the free happens when the last call returns, so
+    closing an object from a callback or another thread never frees memory
+    C is still reading."""
+
+    __slots__ = ("ptr", "_free", "_busy", "_closing", "_lock", "__weakref__")
 
     def __init__(self, ptr, free):
         self.ptr = ptr
         self._free = free
+        self._busy = 0
+        self._closing = False
+        self._lock = threading.Lock()
+
+    def acquire(self, what):
+        with self._lock:
+            if not self.ptr or self._closing:
+                raise ValueError(f"{what} is closed")
+            self._busy += 1
+            return self.ptr
+
+    def done(self):
+        with self._lock:
+            self._busy -= 1
+            ptr = None
+            if self._closing and self._busy == 0:
+                ptr, self.ptr = self.ptr, None
+        if ptr:
+            self._free(ptr)
 
     def release(self):
-        ptr, self.ptr = self.ptr, None
+        with self._lock:
+            if self._busy > 0:
+                self._closing = True
+                return
+            ptr, self.ptr = self.ptr, None
         if ptr:
             self._free(ptr)
 
@@ -478,6 +507,24 @@ def _require(obj, cls, what):
     return obj._ptr
 
 
+@contextlib.contextmanager
+def _in_use(*objects):
+    """The C pointers of objects, held for the duration of a C call: a
+    close() meanwhile is deferred until the call has returned."""
+    handles = []
+    try:
+        for obj in objects:
+            h = obj._h
+            if h is None:
+                raise ValueError(f"{type(obj).__name__} is closed")
+            h.acquire(type(obj).__name__)
+            handles.append(h)
+        yield tuple(h.ptr for h in handles)
+    finally:
+        for h in handles:
+            h.done()
+
+
 class Context(_Owned):
     """A compute context: one backend instance with its threads and device.
 
@@ -487,10 +534,11 @@ class Context(_Owned):
     Use a context from one thread at a time.
     """
 
-    def __init__(self, backend=None, threads=None, device=None, cache_dir=None):
+    def __init__(self, backend=None, threads=None, device=None, cache_dir=None, profile=False):
         opts = _lib.ContextOptions()
         lib.context_options_init_size(byref(opts), ctypes.sizeof(opts))
         opts.threads = 0 if threads is None else int(threads)
+        opts.profile = 1 if profile else 0
         if device is not None:
             opts.device = str(device).encode()
         if cache_dir is not None:
@@ -523,57 +571,69 @@ class Context(_Owned):
 
     # --- computing
 
-    def _args(self, model, data):
-        return (self._ptr, _require(model, Model, "model"), _require(data, Dataset, "data"))
+    def _use(self, model, data):
+        """Check the argument types, then hold all three handles for a call."""
+        _require(model, Model, "model")
+        _require(data, Dataset, "data")
+        return _in_use(self, model, data)
 
     def cost(self, model, data, lam=1.0):
         """The regularised cross-entropy cost J(theta)."""
         cost = c_double()
-        lib.cost(*self._args(model, data), float(lam), byref(cost))
+        with self._use(model, data) as (c, m, d):
+            lib.cost(c, m, d, float(lam), byref(cost))
         return cost.value
 
     def gradient(self, model, data, lam=1.0):
         """dJ/dtheta as a float64 vector of length model.n_params."""
-        c, m, d = self._args(model, data)
         grad = np.empty(model.n_params)
-        lib.gradient(c, m, d, float(lam), _dptr(grad), grad.size)
+        with self._use(model, data) as (c, m, d):
+            lib.gradient(c, m, d, float(lam), _dptr(grad), grad.size)
         return grad
 
     def cost_gradient(self, model, data, lam=1.0):
         """(J, gradient) in one pass."""
-        c, m, d = self._args(model, data)
         grad = np.empty(model.n_params)
         cost = c_double()
-        lib.cost_gradient(c, m, d, float(lam), byref(cost), _dptr(grad), grad.size)
+        with self._use(model, data) as (c, m, d):
+            lib.cost_gradient(c, m, d, float(lam), byref(cost), _dptr(grad), grad.size)
         return cost.value, grad
 
     def predict(self, model, data):
         """Predicted class per sample (int32), the first maximum on ties."""
-        c, m, d = self._args(model, data)
         labels = np.empty(data.n_samples, dtype=np.int32)
-        lib.predict(c, m, d, labels.ctypes.data_as(_P_INT32), labels.size)
+        with self._use(model, data) as (c, m, d):
+            lib.predict(c, m, d, labels.ctypes.data_as(_P_INT32), labels.size)
         return labels
 
     def predict_proba(self, model, data):
         """Output activations (sigmoids, not normalised), n_samples x n_labels."""
-        c, m, d = self._args(model, data)
-        k = model.layers[-1]
-        proba = np.empty((data.n_samples, k))
-        lib.predict_proba(c, m, d, _dptr(proba), proba.size)
+        proba = np.empty((data.n_samples, model.layers[-1]))
+        with self._use(model, data) as (c, m, d):
+            lib.predict_proba(c, m, d, _dptr(proba), proba.size)
         return proba
 
     def accuracy(self, model, data):
         acc = c_double()
-        lib.accuracy(*self._args(model, data), byref(acc))
+        with self._use(model, data) as (c, m, d):
+            lib.accuracy(c, m, d, byref(acc))
         return acc.value
 
     def check_gradient(self, model, data, lam=1.0, h=0.0, max_params=0):
         """Largest relative difference between the gradient and central
         differences (step h, 0 = 1e-5) on up to max_params parameters."""
         err = c_double()
-        lib.check_gradient(*self._args(model, data), float(lam), float(h), int(max_params),
-                           byref(err))
+        with self._use(model, data) as (c, m, d):
+            lib.check_gradient(c, m, d, float(lam), float(h), int(max_params), byref(err))
         return err.value
+
+    def profile(self):
+        """Where this context's time went: a dict of the galann_profile
+        fields (evaluations, seconds; device split with profile=True)."""
+        p = _lib.Profile()
+        p.struct_size = ctypes.sizeof(p)
+        lib.context_profile(self._ptr, byref(p))
+        return {name: getattr(p, name) for name, _ in _lib.Profile._fields_ if name != "struct_size"}
 
     def fit(self, model, train, lam=1.0, maxiter=600, gtol=1e-5, validation=None,
             keep_best=None, callback=None):
@@ -588,14 +648,15 @@ class Context(_Owned):
         stops it too and raises KeyboardInterrupt. In every case the model
         keeps the result so far.
         """
-        c, m, d = self._args(model, train)
+        _require(model, Model, "model")
+        _require(train, Dataset, "train")
         opts = _lib.FitOptions()
         lib.fit_options_init_size(byref(opts), ctypes.sizeof(opts))
         opts.lambda_ = float(lam)
         opts.max_iterations = int(maxiter)
         opts.gtol = float(gtol)
         if validation is not None:
-            opts.validation = _require(validation, Dataset, "validation")
+            _require(validation, Dataset, "validation")
         opts.keep_best = -1 if keep_best is None else int(bool(keep_best))
         history = []
         guard = _Interrupts()
@@ -621,7 +682,11 @@ class Context(_Owned):
         opts.progress = cfn
         report = _lib.FitReportC()
         report.struct_size = ctypes.sizeof(report)
-        with guard:
+        held = (self, model, train) + ((validation,) if validation is not None else ())
+        with guard, _in_use(*held) as pointers:
+            c, m, d = pointers[:3]
+            if validation is not None:
+                opts.validation = pointers[3]
             status = lib.fit(c, m, d, byref(opts), byref(report))
             error = lib.error(status, "galann_fit") if status != _lib.OK else None
         del cfn
@@ -663,13 +728,18 @@ def minimize_cg(fun, x0, maxiter=None, gtol=1e-5, c1=1e-4, c2=0.4, callback=None
             return _lib.ERR_CANCELLED
 
     def progress(user, it, xp, nn, f, g, evaluations):
-        if guard.should_stop():
-            return 1
-        if callback is not None:
-            xv = np.ctypeslib.as_array(xp, shape=(nn,)).copy()
-            if guard.run_callback(callback, it, xv, f):
+        try:
+            if guard.should_stop():
                 return 1
-        return 1 if guard.should_stop() else 0
+            if callback is not None:
+                xv = np.ctypeslib.as_array(xp, shape=(nn,)).copy()
+                if guard.run_callback(callback, it, xv, f):
+                    return 1
+            return 1 if guard.should_stop() else 0
+        except BaseException as e:  # noqa: B902 - must not cross into C
+            if guard.error is None:
+                guard.error = e
+            return 1
 
     ofn = _lib.OBJECTIVE_FN(objective)
     pfn = _lib.CG_PROGRESS_FN(progress)

@@ -186,9 +186,12 @@ class Classifier:
 
     def predict_proba(self, X):
         """Class probabilities: the output sigmoids normalised to sum to 1
-        per sample (the network has no softmax; argmax is unchanged)."""
+        per sample (the network has no softmax; argmax is unchanged). A
+        sample whose outputs all underflow to 0 gets equal probabilities."""
         a = self.decision_function(X)
-        return a / a.sum(axis=1, keepdims=True)
+        total = a.sum(axis=1, keepdims=True)
+        uniform = np.full_like(a, 1.0 / a.shape[1])
+        return np.divide(a, total, out=uniform, where=total > 0)
 
     def predict(self, X):
         """Predicted class per sample (the first largest output on ties)."""

@@ -92,6 +92,12 @@ class ContextOptions(ctypes.Structure):
                 ("device", c_char_p), ("cache_dir", c_char_p), ("profile", c_int)]
 
 
+class Profile(ctypes.Structure):
+    _fields_ = [("struct_size", c_size_t), ("evaluations", ctypes.c_uint64), ("seconds", c_double),
+                ("upload_seconds", c_double), ("kernel_seconds", c_double), ("download_seconds", c_double),
+                ("dataset_uploads", ctypes.c_uint64), ("dataset_upload_seconds", c_double)]
+
+
 class FitProgressC(ctypes.Structure):
     _fields_ = [("iteration", c_size_t), ("train_cost", c_double),
                 ("train_accuracy", c_double), ("validation_cost", c_double),
@@ -156,6 +162,7 @@ _SIGNATURES = {
     "galann_context_set_threads": (c_int, [c_void_p, c_int], True),
     "galann_context_threads": (c_int, [c_void_p], False),
     "galann_context_describe": (c_int, [c_void_p, c_char_p, c_size_t], True),
+    "galann_context_profile": (c_int, [c_void_p, POINTER(Profile)], True),
     "galann_backend_count": (c_size_t, [], False),
     "galann_backend_name": (c_char_p, [c_size_t], False),
     "galann_backend_available": (c_int, [c_char_p], False),

@@ -208,6 +208,39 @@ class LifetimeTest(unittest.TestCase):
             del ctx, d, m
         gc.collect()
 
+    def test_closing_handles_inside_a_fit_callback_waits_for_the_call(self):
+        # The callback closes the training set, the model and the context
+        # while galann_fit still uses them: the frees must wait until fit
+        # returns (before, this read freed memory).
+        X, y = small_problem()
+        ctx = galann.Context("reference")
+        d = galann.Dataset(X, y)
+        model = galann.Model([20, 3]).init_random(1)
+        expected = galann.Context("reference").fit(galann.Model([20, 3]).init_random(1),
+                                                   galann.Dataset(X, y), maxiter=4)
+
+        def close_everything(p):
+            if p.iteration == 2:
+                d.close()
+                model.close()
+                ctx.close()
+
+        report = ctx.fit(model, d, maxiter=4, callback=close_everything)
+        self.assertEqual(report.iterations, 4)
+        self.assertEqual(report.train_cost, expected.train_cost)
+        for obj in (ctx, d, model):
+            self.assertTrue(obj.closed)
+
+    def test_profile_counts_evaluations(self):
+        X, y = small_problem()
+        with galann.Context("reference", profile=True) as ctx, galann.Dataset(X, y) as d, \
+                galann.Model([20, 3]) as model:
+            ctx.cost(model, d)
+            ctx.cost_gradient(model, d)
+            p = ctx.profile()
+            self.assertEqual(p["evaluations"], 2)
+            self.assertGreater(p["seconds"], 0.0)
+
     def test_wrong_handle_types_are_type_errors(self):
         with galann.Context("reference") as ctx, galann.Model([2, 2]) as m:
             with self.assertRaises(TypeError):
