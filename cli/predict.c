@@ -83,14 +83,10 @@ static int open_model_and_data(const cli_args *a, loaded *l)
                 galann_dataset_n_features(l->data), inputs);
         return EXIT_RUNTIME;
     }
-    return open_context(a, &l->ctx);
-}
-
-/* The data may use fewer classes than the model knows. */
-static int widen_labels(const cli_args *a, loaded *l)
-{
+    /* the data may use fewer classes than the model knows */
     size_t k = galann_model_layer_size(l->model, galann_model_n_layers(l->model) - 1);
-    return widen_dataset_labels(a, &l->data, k);
+    rc = widen_dataset_labels(a, &l->data, k);
+    return rc == EXIT_OK ? open_context(a, &l->ctx) : rc;
 }
 
 int command_predict(const cli_args *a)
@@ -106,8 +102,6 @@ int command_predict(const cli_args *a)
         return rc;
     loaded l = { NULL, NULL, NULL };
     rc = open_model_and_data(a, &l);
-    if (rc == EXIT_OK)
-        rc = widen_labels(a, &l);
     if (rc != EXIT_OK) {
         free_loaded(&l);
         return rc;
@@ -151,8 +145,6 @@ int command_eval(const cli_args *a)
         return rc;
     loaded l = { NULL, NULL, NULL };
     rc = open_model_and_data(a, &l);
-    if (rc == EXIT_OK)
-        rc = widen_labels(a, &l);
     if (rc != EXIT_OK) {
         free_loaded(&l);
         return rc;
