@@ -1,10 +1,11 @@
 /*
- * csv.c -- reading datasets from CSV text, fast.
+ * csv.c -- reading datasets from CSV text in memory, fast; writing them.
  *
- * One sample per line: label,f1,...,fn. The whole file is read into memory
- * with one read, lines are counted with memchr, and fields are converted by
- * a fast path for plain integers (the pixel data) with strtod as the
- * fallback for anything else. Every defect is reported as "name:line: ...".
+ * One sample per line: label,f1,...,fn. Lines are counted with memchr, and
+ * fields are converted by a fast path for plain integers (the pixel data)
+ * with strtod as the fallback for anything else. Every defect is reported
+ * as "name:line: ...". Files are read in chunks by csv_file.c, which parses
+ * each row with galann_csv_parse_row from here.
  *
  * Not for: quoted fields, headers, missing values.
  */
@@ -13,8 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "csv.h"
 #include "dataset.h"
 #include "error.h"
 #include "model.h"
@@ -24,13 +25,6 @@
  * class (and keeps n_labels small enough for every backend). */
 #define MAX_LABEL 65535
 #define MAX_FIELD_TEXT 64
-
-typedef struct csv_cursor {
-    const char *p;      /* next character */
-    const char *end;    /* one past the text */
-    const char *name;   /* for messages */
-    size_t line;        /* 1-based line of p */
-} csv_cursor;
 
 static int is_field_end(const csv_cursor *c, const char *q)
 {
@@ -157,7 +151,7 @@ static int finish_line(csv_cursor *c, size_t expected_fields)
     return GALANN_OK;
 }
 
-static int parse_row(csv_cursor *c, double divisor, size_t n, double *row, int32_t *label)
+int galann_csv_parse_row(csv_cursor *c, double divisor, size_t n, double *row, int32_t *label)
 {
     if (c->p == c->end || *c->p == '\n' || *c->p == '\r')
         return galann_error_set(GALANN_ERR_PARSE, "%s:%zu: empty line", c->name, c->line);
@@ -190,7 +184,7 @@ static int report_first_bad_row(csv_cursor *c, double divisor, size_t n, size_t 
     int32_t label;
     int status = GALANN_OK;
     for (size_t i = 0; i < m && status == GALANN_OK; i++)
-        status = parse_row(c, divisor, n, row, &label);
+        status = galann_csv_parse_row(c, divisor, n, row, &label);
     free(row);
     if (status == GALANN_OK) /* cannot happen: the text is too short */
         status = galann_error_set(GALANN_ERR_PARSE, "%s: malformed CSV", c->name);
@@ -240,7 +234,7 @@ GALANN_API int galann_dataset_parse_csv(const char *text, size_t length, const c
     }
     int32_t max_label = 0;
     for (size_t i = 0; i < m; i++) {
-        int status = parse_row(&c, divisor, n, x + i * n, &y[i]);
+        int status = galann_csv_parse_row(&c, divisor, n, x + i * n, &y[i]);
         if (status != GALANN_OK) {
             free(x);
             free(y);
@@ -250,64 +244,6 @@ GALANN_API int galann_dataset_parse_csv(const char *text, size_t length, const c
             max_label = y[i];
     }
     return galann_dataset_adopt(x, y, m, n, (size_t)max_label + 1, out);
-}
-
-static int read_whole_file(const char *path, char **text, size_t *length)
-{
-    *text = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return galann_error_set(GALANN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    int status = GALANN_OK;
-    char *buf = NULL;
-    long size = -1;
-    struct stat st;
-    if (fstat(fileno(f), &st) == 0 && !S_ISREG(st.st_mode)) {
-        status = galann_error_set(GALANN_ERR_IO, "%s: not a regular file", path);
-        goto done;
-    }
-    if (fseek(f, 0, SEEK_END) == 0)
-        size = ftell(f);
-    if (size < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        status = galann_error_set(GALANN_ERR_IO, "%s: cannot determine the size: %s", path, strerror(errno));
-        goto done;
-    }
-    buf = malloc((size_t)size + 1);
-    if (!buf) {
-        status = galann_error_set(GALANN_ERR_NOMEM, "%s: out of memory for %ld bytes", path, size);
-        goto done;
-    }
-    if (fread(buf, 1, (size_t)size, f) != (size_t)size) {
-        status = galann_error_set(GALANN_ERR_IO, "%s: read failed: %s", path, ferror(f) ? strerror(errno) : "file shrank");
-        free(buf);
-        buf = NULL;
-        goto done;
-    }
-    buf[size] = '\0';
-    *text = buf;
-    *length = (size_t)size;
-done:
-    fclose(f);
-    return status;
-}
-
-GALANN_API int galann_dataset_load_csv(const char *path, galann_dataset **out)
-{
-    galann_error_clear();
-    if (!out)
-        return galann_error_set(GALANN_ERR_INVALID, "galann_dataset_load_csv: out is NULL");
-    *out = NULL;
-    if (!path)
-        return galann_error_set(GALANN_ERR_INVALID, "galann_dataset_load_csv: path is NULL");
-    char *text = NULL;
-    size_t length = 0;
-    int status = read_whole_file(path, &text, &length);
-    if (status != GALANN_OK)
-        return status;
-    /* The original: x = p / 255.0 */
-    status = galann_dataset_parse_csv(text, length, path, GALANN_DEFAULT_INPUT_DIVISOR, out);
-    free(text);
-    return status;
 }
 
 /* Append one value: whole numbers as integers (the pixel data round-trips
