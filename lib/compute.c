@@ -196,6 +196,8 @@ GALANN_API int galann_predict(galann_context *c, const galann_model *m, const ga
     int status = check_sample_buffer("galann_predict", d, labels, n, 1);
     if (status != GALANN_OK)
         return status;
+    if (d->k > SIZE_MAX / sizeof(double) / d->m)
+        return galann_error_set(GALANN_ERR_NOMEM, "galann_predict: %zu x %zu outputs overflow memory", d->m, d->k);
     double *outputs = malloc(d->m * d->k * sizeof *outputs);
     if (!outputs)
         return galann_error_set(GALANN_ERR_NOMEM, "galann_predict: out of memory for %zu outputs", d->m * d->k);
