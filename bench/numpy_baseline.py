@@ -2,7 +2,7 @@
 """numpy_baseline.py -- the baselines libgalann is measured against.
 
 Times, on this machine and in this run: the original program's per-sample
-`gradient` and `cost_function` (numpy loops, as in the Python original),
+`gradient` (bench/original.py, numpy loops as in the Python original),
 the matrix-form numpy cost+gradient (OpenBLAS), and one read of the data
 matrix. Prints one `name ms` line per figure (median of repeats).
 
@@ -14,6 +14,8 @@ import sys
 import time
 
 import numpy as np
+
+import original  # bench/original.py: the original program's own functions
 
 
 def g(z):
@@ -44,30 +46,6 @@ def cost_gradient_matrix(theta, X, y, n, h, k, lam):
     g1[:, 1:] += lam / m * t1[:, 1:]
     g2[:, 1:] += lam / m * t2[:, 1:]
     return J, np.concatenate([g1.ravel(), g2.ravel()])
-
-
-def gradient_original(theta, X, y, n, h, k, lam):
-    """The original's per-sample loop (vstack of the bias, one sample at a time)."""
-    t1, t2 = unpack(theta, n, h, k)
-    m = len(y)
-    D1 = np.zeros((h, n + 1))
-    D2 = np.zeros((k, h + 1))
-    for t in range(m):
-        a1 = np.vstack((1, X[t, :].reshape((n, 1))))
-        z2 = t1 @ a1
-        a2 = np.vstack((1, g(z2)))
-        a3 = g(t2 @ a2)
-        yk = np.zeros((k, 1))
-        yk[int(y[t])] = 1
-        d3 = a3 - yk
-        D2 += d3 @ a2.T
-        d2 = (t2[:, 1:].T @ d3) * (g(z2) * (1 - g(z2)))
-        D1 += d2 @ a1.T
-    g1 = D1 / m
-    g2 = D2 / m
-    g1[:, 1:] += lam / m * t1[:, 1:]
-    g2[:, 1:] += lam / m * t2[:, 1:]
-    return np.concatenate([g1.ravel(), g2.ravel()])
 
 
 def timed(fn, reps):
@@ -103,7 +81,8 @@ def main():
     print(f"one_read {timed(lambda: X.sum(), args.reps * 2):.3f}")
     print(f"numpy_matrix_cost_gradient {timed(lambda: cost_gradient_matrix(theta, X, y, n, h, k, 1.0), args.reps):.3f}")
     if args.original_reps > 0:
-        ms = timed(lambda: gradient_original(theta, X, y, n, h, k, 1.0), args.original_reps)
+        y_column = y.reshape(-1, 1).astype(float)  # the original keeps labels as an (m, 1) float column
+        ms = timed(lambda: original.gradient(theta, n, h, k, X, y_column, 1.0), args.original_reps)
         print(f"original_per_sample_gradient {ms:.1f}")
 
 
