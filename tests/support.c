@@ -9,11 +9,19 @@
 
 #include "support.h"
 
-char *shared_path(const char *relative)
+const char *shared_root(void)
 {
     const char *root = getenv("GALANN_SHARED_DIR");
     if (!root || !*root)
+        root = getenv("GALANN_TEST_SHARED_DEFAULT");
+    if (!root || !*root)
         root = "../shared";
+    return root;
+}
+
+char *shared_path(const char *relative)
+{
+    const char *root = shared_root();
     size_t len = strlen(root) + strlen(relative) + 2;
     char *path = malloc(len);
     if (!path)
@@ -93,20 +101,31 @@ galann_dataset *random_dataset(size_t m, size_t n, size_t k, uint32_t seed)
 
 static galann_dataset *train_set, *test_set;
 static int galaxy_tried;
+static char galaxy_error[1024];
+
+static void load_galaxy_file(const char *path, galann_dataset **out)
+{
+    if (galann_dataset_load_csv(path, out) != GALANN_OK && !galaxy_error[0])
+        snprintf(galaxy_error, sizeof galaxy_error, "%s", galann_last_error());
+}
+
+static void fail_if_galaxy_did_not_load(void);
 
 static void load_galaxy(void)
 {
-    if (galaxy_tried)
-        return;
-    galaxy_tried = 1;
-    char *train = shared_path("data/galaxy/train.csv");
-    char *test = shared_path("data/galaxy/test.csv");
-    if (train && test) {
-        galann_dataset_load_csv(train, &train_set);
-        galann_dataset_load_csv(test, &test_set);
+    if (!galaxy_tried) {
+        galaxy_tried = 1;
+        galaxy_error[0] = '\0';
+        char *train = shared_path("data/galaxy/train.csv");
+        char *test = shared_path("data/galaxy/test.csv");
+        if (train && test) {
+            load_galaxy_file(train, &train_set);
+            load_galaxy_file(test, &test_set);
+        }
+        free(train);
+        free(test);
     }
-    free(train);
-    free(test);
+    fail_if_galaxy_did_not_load();
 }
 
 const galann_dataset *galaxy_train(void)
@@ -127,6 +146,7 @@ void free_galaxy_data(void)
     galann_dataset_free(test_set);
     train_set = test_set = NULL;
     galaxy_tried = 0;
+    galaxy_error[0] = '\0';
 }
 
 size_t usable_backend_count(void)
@@ -181,6 +201,16 @@ void assert_relative_at(double actual, double expected, double tol, const char *
     }
 }
 
+/* The data is there but the library refuses it: that is a failure of the
+ * test that asked, never a skip. */
+static void fail_if_galaxy_did_not_load(void)
+{
+    if (galaxy_error[0]) {
+        print_error("the galaxy data under %s is there but does not load: %s\n", shared_root(), galaxy_error);
+        fail();
+    }
+}
+
 void expect_status_at(int got, int expected, const char *call, const char *file, int line)
 {
     if (got != expected) {
@@ -192,4 +222,70 @@ void expect_status_at(int got, int expected, const char *call, const char *file,
         print_error("%s failed without a message\n", call);
         _fail(file, line);
     }
+}
+
+/* ---------------------------------------------------------- honest skips */
+
+static int skipped_tests;
+
+static int env_is_one(const char *name)
+{
+    const char *v = getenv(name);
+    return v && strcmp(v, "1") == 0;
+}
+
+int data_required(void)
+{
+    return env_is_one("GALANN_REQUIRE_DATA");
+}
+
+int opencl_required(void)
+{
+    return env_is_one("GALANN_REQUIRE_OPENCL");
+}
+
+static void skip_or_fail(int required, const char *requirement, const char *file, int line, const char *format,
+                         va_list args)
+{
+    char reason[1024];
+    vsnprintf(reason, sizeof reason, format, args);
+    if (required) {
+        print_error("%s, and %s=1 requires it\n", reason, requirement);
+        _fail(file, line);
+        return;
+    }
+    print_message("skipped: %s\n", reason);
+    skipped_tests++;
+    _skip(file, line);
+}
+
+void skip_test_at(const char *file, int line, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    skip_or_fail(0, NULL, file, line, format, args);
+    va_end(args);
+}
+
+void skip_without_data_at(const char *file, int line, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    skip_or_fail(data_required(), "GALANN_REQUIRE_DATA", file, line, format, args);
+    va_end(args);
+}
+
+void skip_without_opencl_at(const char *file, int line, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    skip_or_fail(opencl_required(), "GALANN_REQUIRE_OPENCL", file, line, format, args);
+    va_end(args);
+}
+
+int tests_exit_status(int failed)
+{
+    if (failed)
+        return 1;
+    return skipped_tests ? 77 : 0;
 }

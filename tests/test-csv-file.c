@@ -120,8 +120,7 @@ static void galaxy_train_reads_the_same_in_chunks_and_whole(void **state)
     (void)state;
     char *path = shared_path("data/galaxy/train.csv");
     if (!path) {
-        print_message("skipped: the galaxy data is not at ../shared/data/galaxy/\n");
-        skip();
+        skip_without_data("the galaxy data is not under %s/data/galaxy", shared_root());
     }
     galann_dataset *whole = NULL, *chunked = NULL;
     assert_int_equal(galann_dataset_load_csv(path, &whole), GALANN_OK);
@@ -144,5 +143,5 @@ int main(void)
         cmocka_unit_test(readers_agree_on_mutated_files),
         cmocka_unit_test(galaxy_train_reads_the_same_in_chunks_and_whole),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return tests_exit_status(cmocka_run_group_tests(tests, NULL, NULL));
 }

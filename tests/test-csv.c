@@ -585,8 +585,7 @@ static void galaxy_train_has_2700_samples_900_per_class(void **state)
     (void)state;
     const galann_dataset *d = galaxy_train();
     if (!d) {
-        print_message("skipped: the galaxy data is not at ../shared/data/galaxy/ (train.csv and test.csv)\n");
-        skip();
+        skip_without_data("the galaxy data is not under %s/data/galaxy (train.csv and test.csv)", shared_root());
     }
     /* the file starts "0,243,239,..." */
     check_galaxy_set(d, 2700, 900, 243 / 255.0, 0);
@@ -597,8 +596,7 @@ static void galaxy_test_has_675_samples_225_per_class(void **state)
     (void)state;
     char *path = shared_path("data/galaxy/test.csv");
     if (!path) {
-        print_message("skipped: ../shared/data/galaxy/test.csv is not there\n");
-        skip();
+        skip_without_data("%s/data/galaxy/test.csv is not there", shared_root());
     }
     galann_dataset *d = NOT_SET;
     int status = galann_dataset_load_csv(path, &d);
@@ -696,5 +694,5 @@ int main(void)
         cmocka_unit_test(wide_line_then_empty_lines_is_a_parse_error_without_a_huge_allocation),
         cmocka_unit_test(lone_carriage_return_at_the_end_is_a_line_end),
     };
-    return cmocka_run_group_tests(tests, make_temp_dir, remove_temp_dir);
+    return tests_exit_status(cmocka_run_group_tests(tests, make_temp_dir, remove_temp_dir));
 }

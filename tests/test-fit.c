@@ -40,8 +40,7 @@ static void expect_message_at(const char *piece, const char *file, int line)
 static void require_galaxy_data(void)
 {
     if (!galaxy_train() || !galaxy_test()) {
-        print_message("skipped: the galaxy data is not at ../shared/data/galaxy/\n");
-        skip();
+        skip_without_data("the galaxy data is not under %s/data/galaxy", shared_root());
     }
 }
 
@@ -234,8 +233,7 @@ static void training_cost_trajectory_matches_original_through_iteration_30(void 
     require_galaxy_data();
     char *path = shared_path("reference/galaxy/trajectory_original.txt");
     if (!path) {
-        print_message("skipped: reference/galaxy/trajectory_original.txt not found\n");
-        skip();
+        skip_without_data("%s/reference/galaxy/trajectory_original.txt not found", shared_root());
     }
     size_t count = 0;
     double *rows = read_numbers(path, &count);
@@ -779,5 +777,5 @@ int main(void)
         cmocka_unit_test(synthetic_set_is_learnable_but_not_trivial),
         cmocka_unit_test(synthetic_set_is_deterministic_and_8_bit),
     };
-    return cmocka_run_group_tests(tests, NULL, teardown_data);
+    return tests_exit_status(cmocka_run_group_tests(tests, NULL, teardown_data));
 }

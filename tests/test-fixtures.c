@@ -24,8 +24,7 @@ static double *read_fixture_or_skip(const char *relative, size_t expected_count)
 {
     char *path = shared_path(relative);
     if (!path) {
-        print_message("skipped: %s not found (set GALANN_SHARED_DIR or run from the project root)\n", relative);
-        skip();
+        skip_without_data("%s/%s not found (set GALANN_SHARED_DIR)", shared_root(), relative);
     }
     size_t count = 0;
     double *v = read_numbers(path, &count);
@@ -38,8 +37,7 @@ static double *read_fixture_or_skip(const char *relative, size_t expected_count)
 static void require_galaxy_data(void)
 {
     if (!galaxy_train() || !galaxy_test()) {
-        print_message("skipped: the galaxy data is not at ../shared/data/galaxy/\n");
-        skip();
+        skip_without_data("the galaxy data is not under %s/data/galaxy", shared_root());
     }
 }
 
@@ -204,5 +202,5 @@ int main(void)
         cmocka_unit_test(cost_matches_trajectory_at_theta50_on_test),
         cmocka_unit_test(predictions_at_theta50_equal_fixture),
     };
-    return cmocka_run_group_tests(tests, NULL, teardown_data);
+    return tests_exit_status(cmocka_run_group_tests(tests, NULL, teardown_data));
 }

@@ -427,8 +427,7 @@ static void blas_thread_counts_agree_and_repeat_bit_for_bit(void **state)
 {
     (void)state;
     if (galann_backend_available("blas") != GALANN_OK) {
-        print_message("skipped: the blas backend is not usable here\n");
-        skip();
+        skip_test("the blas backend is not usable here");
     }
     static const size_t sample_counts[] = { WIDE_SAMPLES, 3 }; /* 3: more threads than samples */
     for (size_t s = 0; s < 2; s++) {
@@ -604,5 +603,5 @@ int main(void)
         cmocka_unit_test(saturated_outputs_give_the_finite_analytic_cost),
         cmocka_unit_test(accuracy_is_the_fraction_that_predict_gets_right),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return tests_exit_status(cmocka_run_group_tests(tests, NULL, NULL));
 }

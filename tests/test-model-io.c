@@ -798,5 +798,5 @@ int main(void)
         cmocka_unit_test(failed_saves_leave_the_existing_file_and_no_temporary),
         cmocka_unit_test(null_arguments_are_refused),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return tests_exit_status(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -45,10 +45,8 @@ static void expect_message_contains_at(const char *piece, const char *file, int 
 
 static void skip_without_opencl(void)
 {
-    if (galann_backend_available("opencl") != GALANN_OK) {
-        print_message("skipped: the opencl backend is not usable here: %s\n", galann_last_error());
-        skip();
-    }
+    if (galann_backend_available("opencl") != GALANN_OK)
+        skip_without_opencl_device("the opencl backend is not usable here: %s", galann_last_error());
 }
 
 static int backend_compiled(const char *name)
@@ -289,12 +287,10 @@ static void no_platform_is_unavailable_and_best_falls_back_to_cpu(void **state)
 {
     (void)state;
     if (!backend_compiled("opencl")) {
-        print_message("skipped: the opencl backend is not built into this libgalann\n");
-        skip();
+        skip_without_opencl_device("the opencl backend is not built into this libgalann");
     }
     if (!program_path || access(program_path, X_OK) != 0) {
-        print_message("skipped: cannot run %s again in a child\n", program_path ? program_path : "(this program)");
-        skip();
+        skip_test("cannot run %s again in a child", program_path ? program_path : "(this program)");
     }
     pid_t pid = fork();
     assert_true(pid >= 0);
@@ -622,8 +618,7 @@ static void galaxy_network_matches_reference_on_train(void **state)
     skip_without_opencl();
     const galann_dataset *d = galaxy_train();
     if (!d) {
-        print_message("skipped: the galaxy data is not at ../shared/data/galaxy/\n");
-        skip();
+        skip_without_data("the galaxy data is not under %s/data/galaxy", shared_root());
     }
     static const size_t sizes[] = { 1024, 8, 3 };
     galann_model *m = random_model(sizes, 3, 917);
@@ -665,5 +660,5 @@ int main(int argc, char **argv)
         cmocka_unit_test(describe_names_the_device_and_profiles_on_request),
         cmocka_unit_test(galaxy_network_matches_reference_on_train),
     };
-    return cmocka_run_group_tests(tests, NULL, teardown_data);
+    return tests_exit_status(cmocka_run_group_tests(tests, NULL, teardown_data));
 }

@@ -37,6 +37,7 @@
 
 #include "galann.h"
 #include "linesearch.h"
+#include "support.h"
 
 /* scipy rounds every product before it adds (numpy has no fused
  * multiply-add); keep the compiler from fusing them, whatever -std or
@@ -896,5 +897,5 @@ int main(void)
         cmocka_unit_test(short_report_gets_only_the_fields_that_fit),
         cmocka_unit_test(stop_reason_strings_are_never_null),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return tests_exit_status(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -200,8 +200,7 @@ static void threads_on_every_backend_share_one_dataset_at_once(void **state)
     (void)state;
     size_t count = usable_backend_count();
     if (count < 2) {
-        print_message("skipped: only one backend is usable here\n");
-        skip();
+        skip_test("only one backend is usable here");
     }
     galann_dataset *shared = random_dataset(SAMPLES, FEATURES, LABELS, 43);
     assert_non_null(shared);
@@ -365,5 +364,5 @@ int main(void)
         cmocka_unit_test(context_freed_before_its_dataset_leaves_the_dataset_usable),
         cmocka_unit_test(contexts_created_and_freed_in_threads_around_a_shared_dataset),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return tests_exit_status(cmocka_run_group_tests(tests, NULL, NULL));
 }

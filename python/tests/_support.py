@@ -2,7 +2,8 @@
 
 The real galaxy data and the fixtures of the original program are not part
 of the project; they are looked for in $GALANN_SHARED_DIR, else ../shared
-beside the project root, and tests that need them skip with a message.
+beside the project root, and tests that need them skip with a message,
+or fail when GALANN_REQUIRE_DATA=1 (run.py --require-data).
 """
 
 import json
@@ -24,11 +25,15 @@ def shared_path(*parts):
 
 
 def require_shared(*parts):
-    """The path of a shared file, or skip the test saying what is missing."""
+    """The path of a shared file, or skip the test saying what is missing
+    (fail instead when GALANN_REQUIRE_DATA=1)."""
     path = shared_path(*parts)
     if not os.path.exists(path):
-        raise unittest.SkipTest(f"{path} is absent (set GALANN_SHARED_DIR to the shared "
-                                "folder with data/galaxy and reference/galaxy)")
+        reason = (f"{path} is absent (set GALANN_SHARED_DIR to the shared "
+                  "folder with data/galaxy and reference/galaxy)")
+        if os.environ.get("GALANN_REQUIRE_DATA") == "1":
+            raise AssertionError(reason + ", and GALANN_REQUIRE_DATA=1 requires it")
+        raise unittest.SkipTest(reason)
     return path
 
 
