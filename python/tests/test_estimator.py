@@ -7,7 +7,7 @@ import unittest
 import numpy as np
 
 import galann
-from _support import galaxy_numpy, require_shared
+from _support import assert_close, galaxy_numpy, require_shared
 
 
 def synthetic_numpy(n, seed):
@@ -88,6 +88,28 @@ class EstimatorTest(unittest.TestCase):
         np.testing.assert_array_equal(c.classes_, [0, 1, 2])
         self.assertFalse(np.isnan(c.history_[0]["validation_cost"]))
         self.assertLessEqual(c.best_iteration_, c.n_iter_)
+
+    def test_keep_best_on_an_overfitting_set_keeps_the_lowest_validation_cost(self):
+        # 30 training images and no regularisation: the validation cost
+        # bottoms out within a few iterations, then climbs far above it
+        X, y = synthetic_numpy(30, 31)
+        Xv, yv = synthetic_numpy(300, 32)
+        c = galann.Classifier(maxiter=80, lam=0.0).fit(X, y, Xv, yv)
+        costs = np.array([h["validation_cost"] for h in c.history_])
+        lowest = int(np.argmin(costs)) + 1
+        self.assertEqual(c.n_iter_, 80)
+        self.assertGreater(costs[-1], 2 * costs.min(), "the set does not overfit: the test proves nothing")
+        self.assertLess(lowest, c.n_iter_ - 10)
+        self.assertEqual(c.best_iteration_, lowest)
+        # the kept weights are the ones with that validation cost (and that
+        # training cost), not the last iterate's
+        with galann.Context() as ctx, galann.Dataset(Xv, yv, 3) as val, galann.Dataset(X, y, 3) as train:
+            kept_validation = ctx.cost(c.model_, val, lam=0.0)
+            kept_train = ctx.cost(c.model_, train, lam=0.0)
+        assert_close(self, kept_validation, costs.min(), 1e-12, "validation cost of the kept model")
+        assert_close(self, kept_train, c.history_[lowest - 1]["train_cost"], 1e-12,
+                     "training cost of the kept model")
+        self.assertGreater(kept_train, c.history_[-1]["train_cost"])
 
     def test_pickle_keeps_the_fitted_model(self):
         clone = pickle.loads(pickle.dumps(self.clf))
