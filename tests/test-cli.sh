@@ -72,6 +72,16 @@ check() {
 }
 
 has() { grep -q -- "$2" "$1"; }
+# The points of the first <polyline> of an SVG file, one "x y" per line.
+polyline_points() { grep -m1 '<polyline' "$1" | sed 's/.*points="\([^"]*\)".*/\1/' | tr ' ' '\n' | tr ',' ' ' | sed '/^$/d'; }
+# The first curve (training cost, which CG lowers every iteration) goes
+# down the page, y growing from the first point to the last, left to
+# right, inside the plot area (y from 30 to 350).
+curve_falls() {
+    polyline_points "$1" | awk '
+        { n++; if ($2 < 30 || $2 > 350 || (n > 1 && $1 <= x)) bad++; x = $1; y = $2; if (n == 1) first = $2 }
+        END { exit !(n >= 2 && !bad && first < y) }'
+}
 has_i() { grep -qi -- "$2" "$1"; }
 lines_of() { wc -l <"$1" | tr -d ' '; }
 
@@ -126,6 +136,7 @@ check "trace rows are iterations 1..5 with 5 fields" \
     test "$(awk -F, 'NR > 1 && NF == 5 && $1 == NR - 1' "$T" | wc -l | tr -d ' ')" -eq 5
 check "the plot starts with <svg" test "$(head -c 4 "$P")" = "<svg"
 check "the plot is closed" has "$P" "</svg>"
+check "the training-cost curve falls from left to right inside the plot area" curve_falls "$P"
 
 # -------------------------------------------------------- predict, eval
 
