@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "distributed.h"
 
 static const char usage_text[] =
     "usage: galann <command> [options]\n"
@@ -174,7 +175,7 @@ int open_context(const cli_args *a, galann_context **out)
     return EXIT_OK;
 }
 
-int main(int argc, char **argv)
+static int run_command(int argc, char **argv)
 {
     if (argc < 2) {
         fputs(usage_text, stderr);
@@ -202,4 +203,14 @@ int main(int argc, char **argv)
     }
     fprintf(stderr, "galann: unknown command '%s'\n\n%s", argv[1], usage_text);
     return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    int rc = distributed_start(&argc, &argv);
+    if (rc != EXIT_OK)
+        return rc;
+    rc = run_command(argc, argv);
+    distributed_finish();
+    return rc;
 }

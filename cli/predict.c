@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "distributed.h"
 
 static const char predict_help[] =
     "usage: galann predict --model MODEL --data FILE [--proba] [--backend NAME] [--threads N]\n"
@@ -73,8 +74,19 @@ static int open_model_and_data(const cli_args *a, loaded *l)
     if (!model || !*model || !data || !*data)
         return usage_error(a, "--model and --data are required");
     if (galann_model_load(model, &l->model) != GALANN_OK)
-        return runtime_error(a, "cannot load the model");
-    int rc = load_dataset_for_model(a, data, l->model, &l->data);
+        return distributed_agree(runtime_error(a, "cannot load the model"));
+    int rc;
+    if (distributed_processes() > 1) {
+        /* shares are read as galann_dataset_load_csv reads: pixels / 255 */
+        if (galann_model_input_divisor(l->model) != 255.0) {
+            fprintf(stderr, "galann %s: under mpirun the model must take pixels / 255 (it divides by %g)\n",
+                    a->command, galann_model_input_divisor(l->model));
+            return EXIT_RUNTIME;
+        }
+        rc = distributed_load_csv(a, data, "cannot load the data", &l->data);
+    } else {
+        rc = load_dataset_for_model(a, data, l->model, &l->data);
+    }
     if (rc != EXIT_OK)
         return rc;
     size_t inputs = galann_model_layer_size(l->model, 0);
@@ -86,7 +98,9 @@ static int open_model_and_data(const cli_args *a, loaded *l)
     /* the data may use fewer classes than the model knows */
     size_t k = galann_model_layer_size(l->model, galann_model_n_layers(l->model) - 1);
     rc = widen_dataset_labels(a, &l->data, k);
-    return rc == EXIT_OK ? open_context(a, &l->ctx) : rc;
+    if (rc == EXIT_OK)
+        rc = distributed_agree(open_context(a, &l->ctx));
+    return rc == EXIT_OK ? distributed_attach(a, l->ctx) : rc;
 }
 
 int command_predict(const cli_args *a)
@@ -100,6 +114,11 @@ int command_predict(const cli_args *a)
     int rc = check_known_options(a, with_value, flags);
     if (rc != EXIT_OK)
         return rc;
+    if (distributed_processes() > 1) {
+        fprintf(stderr, "galann predict: prints one line per image in order: run it as one process, not under "
+                "mpirun\n");
+        return EXIT_USAGE;
+    }
     loaded l = { NULL, NULL, NULL };
     rc = open_model_and_data(a, &l);
     if (rc != EXIT_OK) {
@@ -150,21 +169,30 @@ int command_eval(const cli_args *a)
         return rc;
     }
     size_t m = galann_dataset_n_samples(l.data), k = galann_dataset_n_labels(l.data);
-    int32_t *pred = malloc(m * sizeof *pred);
-    size_t *confusion = calloc(k * k, sizeof *confusion);
+    int32_t *pred = malloc((m ? m : 1) * sizeof *pred);
+    /* the k x k confusion counts, then the sample count: summed over
+     * processes under mpirun */
+    int64_t *counts = calloc(k * k + 1, sizeof *counts);
     double cost = 0.0;
-    if (!pred || !confusion)
+    if (!pred || !counts)
         rc = EXIT_RUNTIME;
-    else if (galann_cost(l.ctx, l.model, l.data, lambda, &cost) != GALANN_OK ||
-             galann_predict(l.ctx, l.model, l.data, pred, m) != GALANN_OK)
+    else if (galann_cost(l.ctx, l.model, l.data, lambda, &cost) != GALANN_OK)
         rc = runtime_error(a, "evaluation failed");
+    else if (m > 0 && galann_predict(l.ctx, l.model, l.data, pred, m) != GALANN_OK)
+        rc = runtime_error(a, "evaluation failed");
+    rc = distributed_agree(rc);
     if (rc == EXIT_OK) {
         const int32_t *truth = galann_dataset_labels(l.data);
+        for (size_t i = 0; i < m; i++)
+            counts[(size_t)truth[i] * k + (size_t)pred[i]]++;
+        counts[k * k] = (int64_t)m;
+        rc = distributed_sum_counts(a, counts, k * k + 1);
+    }
+    if (rc == EXIT_OK) {
         size_t correct = 0;
-        for (size_t i = 0; i < m; i++) {
-            confusion[(size_t)truth[i] * k + (size_t)pred[i]]++;
-            correct += truth[i] == pred[i];
-        }
+        m = (size_t)counts[k * k];
+        for (size_t c = 0; c < k; c++)
+            correct += (size_t)counts[c * k + c];
         printf("samples: %zu\ncost: %.17g (lambda %g)\naccuracy: %.2f%% (%zu/%zu)\n", m, cost, lambda,
                100.0 * (double)correct / (double)m, correct, m);
         printf("confusion matrix (rows: true class, columns: predicted):\n%8s", "");
@@ -174,12 +202,12 @@ int command_eval(const cli_args *a)
         for (size_t t = 0; t < k; t++) {
             printf("%8zu", t);
             for (size_t c = 0; c < k; c++)
-                printf(" %7zu", confusion[t * k + c]);
+                printf(" %7zu", (size_t)counts[t * k + c]);
             putchar('\n');
         }
     }
     free(pred);
-    free(confusion);
+    free(counts);
     free_loaded(&l);
     return rc;
 }

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "distributed.h"
 
 static const char train_help[] =
     "usage: galann train [--train FILE] [--test FILE] [--hidden N | --layers 1024,8,3] [--lambda L]\n"
@@ -137,13 +138,13 @@ static int load_data(const cli_args *a, train_data *d)
         if (galann_dataset_synthesize(SYNTH_DEFAULT_TRAIN, SYNTH_DEFAULT_SEED, &d->train) != GALANN_OK ||
             galann_dataset_synthesize(SYNTH_DEFAULT_TEST, SYNTH_DEFAULT_SEED + 1, &d->test) != GALANN_OK)
             return runtime_error(a, "cannot synthesise the built-in data");
-        return EXIT_OK;
+        int rc = distributed_take_share(a, &d->train);
+        return rc == EXIT_OK ? distributed_take_share(a, &d->test) : rc;
     }
-    if (galann_dataset_load_csv(train, &d->train) != GALANN_OK)
-        return runtime_error(a, "cannot load the training set");
-    if (test && galann_dataset_load_csv(test, &d->test) != GALANN_OK)
-        return runtime_error(a, "cannot load the test set");
-    return EXIT_OK;
+    int rc = distributed_load_csv(a, train, "cannot load the training set", &d->train);
+    if (rc == EXIT_OK && test)
+        rc = distributed_load_csv(a, test, "cannot load the test set", &d->test);
+    return rc;
 }
 
 static double seconds_since(const struct timespec *start)
@@ -187,7 +188,9 @@ int command_train(const cli_args *a)
     train_history history = { 0, 0, NULL, arg_flag(a, "quiet"), 0 };
     rc = load_data(a, &data);
     if (rc == EXIT_OK)
-        rc = open_context(a, &ctx);
+        rc = distributed_agree(open_context(a, &ctx));
+    if (rc == EXIT_OK)
+        rc = distributed_attach(a, ctx);
     if (rc != EXIT_OK)
         goto done;
 
@@ -264,6 +267,11 @@ int command_train(const cli_args *a)
     if (data.test)
         printf("accuracy on test set = %.2f%%\n", 100.0 * report.validation_accuracy);
 
+    /* every process holds the same model and history: one writes them */
+    if (!distributed_is_leader()) {
+        rc = status == GALANN_ERR_CANCELLED ? EXIT_RUNTIME : EXIT_OK;
+        goto done;
+    }
     if (arg_value(a, "save") && galann_model_save(model, arg_value(a, "save")) != GALANN_OK) {
         rc = runtime_error(a, "cannot save the model");
         goto done;

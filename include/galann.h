@@ -188,8 +188,11 @@ GALANN_API int galann_dataset_parse_csv(const char *text, size_t length, const c
                                         double divisor, galann_dataset **out);
 
 /* Build a dataset from arrays (copied): features row-major n_samples x
- * n_features, labels in [0, n_labels). Statuses: GALANN_ERR_INVALID (NULL,
- * zero size, label out of range), GALANN_ERR_NONFINITE, GALANN_ERR_NOMEM. */
+ * n_features, labels in [0, n_labels). n_samples 0 (arrays may then be
+ * NULL) makes an empty share for a data-parallel context
+ * (galann_context_set_allreduce); evaluating it on a context without one is
+ * GALANN_ERR_INVALID. Statuses: GALANN_ERR_INVALID (NULL, zero features or
+ * labels, label out of range), GALANN_ERR_NONFINITE, GALANN_ERR_NOMEM. */
 GALANN_API int galann_dataset_new(const double *features, const int32_t *labels, size_t n_samples,
                                   size_t n_features, size_t n_labels, galann_dataset **out);
 GALANN_API void galann_dataset_free(galann_dataset *d);
@@ -405,6 +408,57 @@ typedef struct galann_fit_report {
  * GALANN_ERR_NONFINITE; the model always holds a usable result. */
 GALANN_API int galann_fit(galann_context *c, galann_model *m, const galann_dataset *train,
                           const galann_fit_options *opts, galann_fit_report *report);
+
+/* ------------------------------------------------ reproducible, distributed */
+
+/* Every backend sums the data term over fixed chunks of this many samples,
+ * counted from a dataset's first row; the blas backend computes each
+ * chunk's partial sums the same way on any thread and combines them
+ * exactly (rounding once), so its cost and gradient are the same bits for
+ * any thread count. A process that holds a share of a larger dataset gets
+ * the same bits as one process holding it all when its share starts at a
+ * multiple of this number (galann_mpi_load_csv arranges that). */
+GALANN_API size_t galann_sum_chunk_samples(void);
+
+/* Operations an allreduce callback must perform, element-wise over int64. */
+typedef enum galann_reduce_op {
+    GALANN_REDUCE_SUM = 0,
+    GALANN_REDUCE_MAX = 1
+} galann_reduce_op;
+
+/* Replace values[0..count) on every cooperating process by their
+ * element-wise sum or maximum over all of them (an MPI_Allreduce, say).
+ * Return 0 on success, nonzero on failure. The library calls it the same
+ * number of times, with the same counts, on every process. */
+typedef int (*galann_allreduce_fn)(void *user, int64_t *values, size_t count, galann_reduce_op op);
+
+/* Make the context data-parallel: from then on every cost, gradient,
+ * accuracy and fit on it is that of the union of the datasets the
+ * cooperating processes pass (each holds its share, possibly empty), the
+ * partial sums combined exactly through fn. With the blas backend the
+ * result is the same bits as one process holding the whole dataset. fn NULL
+ * detaches. Predictions stay per process (of its own rows). Statuses:
+ * GALANN_ERR_INVALID (ctx NULL); a failing fn or a failure on any process
+ * makes the evaluation fail on every process with GALANN_ERR_BACKEND
+ * ("another process failed") on the processes that did not fail. user must
+ * outlive the context or the next call. */
+GALANN_API int galann_context_set_allreduce(galann_context *ctx, galann_allreduce_fn fn, void *user);
+
+/* Rows of a CSV file whose first byte lies in [begin, end) (end past the
+ * file counts to its end): how a process counts its byte range of a file
+ * before the shares are aligned to whole chunks. GALANN_ERR_IO. */
+GALANN_API int galann_csv_count_rows(const char *path, uint64_t begin, uint64_t end, uint64_t *rows);
+
+/* Load rows [first, first + count) of a CSV file (rows are its lines,
+ * numbered from 0; messages give the file's line numbers), reading from
+ * byte offset, where row offset_row starts at or after (the first line
+ * start at or after offset is row offset_row; 0, 0 always works); count
+ * >= 1 (an empty share is galann_dataset_new with 0 samples). Features are divided
+ * by 255 as galann_dataset_load_csv does; n_labels is one more than the
+ * largest label among the rows read. Statuses as galann_dataset_load_csv,
+ * plus GALANN_ERR_PARSE when the file has fewer rows. */
+GALANN_API int galann_dataset_load_csv_rows(const char *path, uint64_t offset, uint64_t offset_row,
+                                            uint64_t first, uint64_t count, galann_dataset **out);
 
 #ifdef __cplusplus
 }

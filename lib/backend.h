@@ -17,6 +17,7 @@
 
 #include "galann.h"
 #include "error.h"
+#include "exact_sum.h"
 
 /* A network as the backend sees it: layer sizes s_0..s_L (n_layers = L+1)
  * and the flat parameter vector (Theta_1 row-major, then Theta_2, ...). */
@@ -38,12 +39,27 @@ typedef struct galann_data_view {
     const int32_t *y;         /* m labels in [0, k) */
 } galann_data_view;
 
-/* One evaluation. Every output pointer may be NULL, meaning "not needed". */
+/* Samples per chunk of the data sums (galann_sum_chunk_samples): chunks
+ * start at the dataset's first row, every GALANN_SUM_CHUNK samples. */
+#define GALANN_SUM_CHUNK 256
+
+/* One evaluation. Every output pointer may be NULL, meaning "not needed".
+ *
+ * A backend whose ops set exact_sums receives, instead of cost and
+ * gradient, an accumulator of n_params + 1 sums (cleared by the core) and
+ * adds to it the data sums of every chunk of GALANN_SUM_CHUNK samples:
+ * sum_i delta_l,i [1; a_{l-1,i}]^T at [0, n_params) and the cost terms at
+ * n_params, not divided by m. Each chunk's partial must be computed the
+ * same way whatever thread computes it; the core divides, adds the lambda
+ * term, and combines processes. */
 typedef struct galann_eval_request {
     galann_net_view net;
     galann_data_view data;
     double *cost;       /* (1/m) sum_i sum_c [-y log a - (1-y) log(1-a)], no lambda term */
     double *gradient;   /* n_params: (1/m) sum_i delta_l,i [1; a_{l-1,i}]^T, no lambda term */
+    galann_exact_sum *sums; /* exact_sums backends: see above; cost_wanted says
+                               whether the cost is needed, gradient_wanted the gradient */
+    int cost_wanted, gradient_wanted;
     double *outputs;    /* m x k output activations */
     size_t *n_correct;  /* samples whose argmax output (first on ties) equals the label */
 } galann_eval_request;
@@ -57,6 +73,9 @@ typedef struct galann_backend_config {
 
 typedef struct galann_backend_ops {
     const char *name;
+    /* 1: evaluate fills req->sums (the reproducible form) instead of cost
+     * and gradient. */
+    int exact_sums;
     /* GALANN_OK if a context could be created here; otherwise a status with
      * the reason set through galann_error_set. May be NULL (always usable). */
     int (*probe)(void);

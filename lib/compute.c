@@ -14,6 +14,7 @@
 
 #include "compute.h"
 #include "attachment.h"
+#include "combine.h"
 #include "context.h"
 #include "dataset.h"
 #include "error.h"
@@ -69,6 +70,9 @@ int galann_evaluate(const char *who, galann_context *c, const galann_model *m, c
         return status;
     if (!(e->lambda >= 0.0) || !isfinite(e->lambda))
         return galann_error_set(GALANN_ERR_INVALID, "%s: lambda must be finite and >= 0, got %g", who, e->lambda);
+    if (d->m == 0 && !c->allreduce)
+        return galann_error_set(GALANN_ERR_INVALID, "%s: the dataset is empty (an empty share needs a "
+                                "data-parallel context)", who);
 
     galann_eval_request req;
     memset(&req, 0, sizeof req);
@@ -76,24 +80,49 @@ int galann_evaluate(const char *who, galann_context *c, const galann_model *m, c
     if (e->theta)
         req.net.theta = e->theta;
     req.data = galann_dataset_view(d);
-    status = galann_attachment_for(c, d, &req.data, &req.data.attachment);
-    if (status != GALANN_OK)
-        return status;
-    req.cost = e->cost;
-    req.gradient = e->gradient;
+    int want_sums = e->cost || e->gradient;
+    size_t correct = 0;
+    if (c->ops->exact_sums && want_sums) {
+        status = galann_context_sums(c, m->n_params, &req.sums);
+        if (status != GALANN_OK)
+            return status;
+        req.cost_wanted = e->cost != NULL;
+        req.gradient_wanted = e->gradient != NULL;
+    } else {
+        req.cost = e->cost;
+        req.gradient = e->gradient;
+    }
     req.outputs = e->outputs;
-    req.n_correct = e->n_correct;
-    struct timespec start, end;
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    status = c->ops->evaluate(c->state, &req);
-    clock_gettime(CLOCK_MONOTONIC, &end);
-    c->evaluations++;
-    c->evaluate_seconds += (double)(end.tv_sec - start.tv_sec) + 1e-9 * (double)(end.tv_nsec - start.tv_nsec);
+    req.n_correct = e->n_correct ? &correct : NULL;
+    /* an empty share has nothing to compute, but still takes part below */
+    if (d->m > 0) {
+        status = galann_attachment_for(c, d, &req.data, &req.data.attachment);
+        struct timespec start, end;
+        clock_gettime(CLOCK_MONOTONIC, &start);
+        if (status == GALANN_OK)
+            status = c->ops->evaluate(c->state, &req);
+        clock_gettime(CLOCK_MONOTONIC, &end);
+        c->evaluations++;
+        c->evaluate_seconds += (double)(end.tv_sec - start.tv_sec) + 1e-9 * (double)(end.tv_nsec - start.tv_nsec);
+    } else if (e->cost || e->gradient) {
+        if (e->cost)
+            *e->cost = 0.0;
+        if (e->gradient)
+            memset(e->gradient, 0, m->n_params * sizeof *e->gradient);
+    }
+    size_t m_total = d->m;
+    galann_combine_job job = { who, status, want_sums, req.sums, m->n_params, d->m, e->cost, e->gradient,
+                               e->n_correct ? &correct : NULL, &m_total };
+    status = galann_combine(c, &job);
     if (status != GALANN_OK)
         return status;
+    if (e->n_correct)
+        *e->n_correct = correct;
+    if (e->n_samples)
+        *e->n_samples = m_total;
 
     if (e->cost || e->gradient)
-        add_regularisation(&req.net, e->lambda, d->m, e->cost, e->gradient);
+        add_regularisation(&req.net, e->lambda, m_total, e->cost, e->gradient);
     if (e->cost && !isfinite(*e->cost))
         return galann_error_set(GALANN_ERR_NONFINITE, "%s: the cost is not finite (weights too large?)", who);
     if (e->gradient) {
@@ -137,7 +166,7 @@ GALANN_API int galann_cost(galann_context *c, const galann_model *m, const galan
     int status = check_output("galann_cost", cost);
     if (status != GALANN_OK)
         return status;
-    galann_evaluation e = { NULL, lambda, cost, NULL, NULL, NULL };
+    galann_evaluation e = { NULL, lambda, cost, NULL, NULL, NULL, NULL };
     return galann_evaluate("galann_cost", c, m, d, &e);
 }
 
@@ -148,7 +177,7 @@ GALANN_API int galann_gradient(galann_context *c, const galann_model *m, const g
     int status = check_gradient_length("galann_gradient", m, grad, n);
     if (status != GALANN_OK)
         return status;
-    galann_evaluation e = { NULL, lambda, NULL, grad, NULL, NULL };
+    galann_evaluation e = { NULL, lambda, NULL, grad, NULL, NULL, NULL };
     return galann_evaluate("galann_gradient", c, m, d, &e);
 }
 
@@ -161,7 +190,7 @@ GALANN_API int galann_cost_gradient(galann_context *c, const galann_model *m, co
         status = check_gradient_length("galann_cost_gradient", m, grad, n);
     if (status != GALANN_OK)
         return status;
-    galann_evaluation e = { NULL, lambda, cost, grad, NULL, NULL };
+    galann_evaluation e = { NULL, lambda, cost, grad, NULL, NULL, NULL };
     return galann_evaluate("galann_cost_gradient", c, m, d, &e);
 }
 
@@ -170,7 +199,7 @@ static int check_sample_buffer(const char *who, const galann_dataset *d, const v
 {
     if (!buf || !d)
         return galann_error_set(GALANN_ERR_INVALID, "%s: dataset or output buffer is NULL", who);
-    if (per_sample > SIZE_MAX / sizeof(double) / d->m)
+    if (d->m > 0 && per_sample > SIZE_MAX / sizeof(double) / d->m)
         return galann_error_set(GALANN_ERR_NOMEM, "%s: %zu x %zu outputs overflow memory", who, d->m, per_sample);
     if (n != d->m * per_sample)
         return galann_error_set(GALANN_ERR_DIMENSION, "%s: buffer holds %zu values, %zu are needed", who, n,
@@ -185,7 +214,7 @@ GALANN_API int galann_predict_proba(galann_context *c, const galann_model *m, co
     int status = check_sample_buffer("galann_predict_proba", d, proba, n, d ? d->k : 0);
     if (status != GALANN_OK)
         return status;
-    galann_evaluation e = { NULL, 0.0, NULL, NULL, proba, NULL };
+    galann_evaluation e = { NULL, 0.0, NULL, NULL, proba, NULL, NULL };
     return galann_evaluate("galann_predict_proba", c, m, d, &e);
 }
 
@@ -196,12 +225,12 @@ GALANN_API int galann_predict(galann_context *c, const galann_model *m, const ga
     int status = check_sample_buffer("galann_predict", d, labels, n, 1);
     if (status != GALANN_OK)
         return status;
-    if (d->k > SIZE_MAX / sizeof(double) / d->m)
+    if (d->m > 0 && d->k > SIZE_MAX / sizeof(double) / d->m)
         return galann_error_set(GALANN_ERR_NOMEM, "galann_predict: %zu x %zu outputs overflow memory", d->m, d->k);
-    double *outputs = malloc(d->m * d->k * sizeof *outputs);
+    double *outputs = malloc((d->m ? d->m * d->k : 1) * sizeof *outputs);
     if (!outputs)
         return galann_error_set(GALANN_ERR_NOMEM, "galann_predict: out of memory for %zu outputs", d->m * d->k);
-    galann_evaluation e = { NULL, 0.0, NULL, NULL, outputs, NULL };
+    galann_evaluation e = { NULL, 0.0, NULL, NULL, outputs, NULL, NULL };
     status = galann_evaluate("galann_predict", c, m, d, &e);
     if (status == GALANN_OK) {
         for (size_t i = 0; i < d->m; i++) {
@@ -228,15 +257,26 @@ GALANN_API int galann_accuracy(galann_context *c, const galann_model *m, const g
     if (status != GALANN_OK)
         return status;
     /* through the outputs, so that NaN outputs are an error, not a class */
-    int32_t *labels = malloc(d->m * sizeof *labels);
+    int32_t *labels = malloc((d->m ? d->m : 1) * sizeof *labels);
     if (!labels)
         return galann_error_set(GALANN_ERR_NOMEM, "galann_accuracy: out of memory for %zu labels", d->m);
     status = galann_predict(c, m, d, labels, d->m);
+    /* a data-parallel context counts over every process; a failure on any
+     * one is a failure on all */
+    int64_t counts[3] = { 0, (int64_t)d->m, status != GALANN_OK };
+    for (size_t i = 0; status == GALANN_OK && i < d->m; i++)
+        counts[0] += labels[i] == d->y[i];
+    if (c && c->allreduce) {
+        int reduced = galann_sum_counts(c, counts, 3);
+        if (status == GALANN_OK && reduced != GALANN_OK)
+            status = reduced;
+        if (status == GALANN_OK && counts[2] != 0)
+            status = galann_error_set(GALANN_ERR_BACKEND, "another process failed in the same evaluation");
+    }
+    if (status == GALANN_OK && counts[1] == 0)
+        status = galann_error_set(GALANN_ERR_INVALID, "galann_accuracy: the dataset is empty");
     if (status == GALANN_OK) {
-        size_t correct = 0;
-        for (size_t i = 0; i < d->m; i++)
-            correct += labels[i] == d->y[i];
-        *accuracy = (double)correct / (double)d->m;
+        *accuracy = (double)counts[0] / (double)counts[1];
     } else {
         /* name this function in the message predict wrote */
         char detail[900];
@@ -269,7 +309,7 @@ GALANN_API int galann_check_gradient(galann_context *c, const galann_model *m, c
         goto done;
     }
     memcpy(theta, m->theta, n * sizeof *theta);
-    galann_evaluation e = { theta, lambda, NULL, grad, NULL, NULL };
+    galann_evaluation e = { theta, lambda, NULL, grad, NULL, NULL, NULL };
     status = galann_evaluate(who, c, m, d, &e);
     if (status != GALANN_OK)
         goto done;
@@ -280,10 +320,10 @@ GALANN_API int galann_check_gradient(galann_context *c, const galann_model *m, c
         size_t i = count == 1 ? 0 : (size_t)((double)t * (double)(n - 1) / (double)(count - 1));
         double saved = theta[i], plus, minus;
         theta[i] = saved + h;
-        galann_evaluation ep = { theta, lambda, &plus, NULL, NULL, NULL };
+        galann_evaluation ep = { theta, lambda, &plus, NULL, NULL, NULL, NULL };
         status = galann_evaluate(who, c, m, d, &ep);
         theta[i] = saved - h;
-        galann_evaluation em = { theta, lambda, &minus, NULL, NULL, NULL };
+        galann_evaluation em = { theta, lambda, &minus, NULL, NULL, NULL, NULL };
         if (status == GALANN_OK)
             status = galann_evaluate(who, c, m, d, &em);
         theta[i] = saved;

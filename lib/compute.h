@@ -18,6 +18,7 @@ typedef struct galann_evaluation {
     double *gradient;
     double *outputs;
     size_t *n_correct;
+    size_t *n_samples;  /* samples counted: every process's on a data-parallel context */
 } galann_evaluation;
 
 /* Checks arguments and sizes, runs the backend, adds regularisation, and

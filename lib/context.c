@@ -139,6 +139,7 @@ GALANN_API void galann_context_free(galann_context *c)
         return;
     galann_attachments_release_context(c);
     c->ops->destroy(c->state);
+    galann_exact_sum_free(c->sums);
     pthread_mutex_destroy(&c->attachments_lock);
     free(c);
 }

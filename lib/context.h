@@ -10,6 +10,7 @@
 #include "backend.h"
 
 struct galann_attachment;
+struct galann_exact_sum;
 
 struct galann_context {
     const galann_backend_ops *ops;
@@ -22,6 +23,13 @@ struct galann_context {
     /* galann_context_profile: every evaluation is timed (two clock reads) */
     uint64_t evaluations;
     double evaluate_seconds;
+    /* Data-parallel evaluation (galann_context_set_allreduce); NULL = this
+     * process holds the whole dataset. */
+    galann_allreduce_fn allreduce;
+    void *allreduce_user;
+    /* The exact data sums of one evaluation (n_params gradient sums, then
+     * the cost), reused across calls: see combine.c. */
+    struct galann_exact_sum *sums;
 };
 
 #endif /* GALANN_CONTEXT_H */

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
+#include <stdint.h>
 
 #include "csv.h"
 #include "dataset.h"
@@ -206,6 +208,211 @@ int galann_csv_load_file(const char *path, double divisor, size_t chunk_bytes, g
             max_label = y[i];
     }
     status = galann_dataset_adopt(x, y, m, n, (size_t)max_label + 1, out);
+    x = NULL;
+    y = NULL;
+
+done:
+    free(x);
+    free(y);
+    free(r.buf);
+    if (r.f)
+        fclose(r.f);
+    return status;
+}
+
+/* ---- shares of a file, for data-parallel processes ---- */
+
+GALANN_API int galann_csv_count_rows(const char *path, uint64_t begin, uint64_t end, uint64_t *rows)
+{
+    galann_error_clear();
+    if (!path || !rows)
+        return galann_error_set(GALANN_ERR_INVALID, "galann_csv_count_rows: path or rows is NULL");
+    *rows = 0;
+    chunk_reader r = { NULL, path, GALANN_CSV_CHUNK_BYTES, NULL, 0, 0, 0 };
+    int status = open_regular_file(&r);
+    if (status != GALANN_OK)
+        goto done;
+    struct stat st;
+    if (fstat(fileno(r.f), &st) != 0) {
+        status = read_failed(&r);
+        goto done;
+    }
+    uint64_t size = (uint64_t)st.st_size;
+    if (end > size)
+        end = size;
+    if (begin >= end)
+        goto done;
+    /* a row starts at 0 and after every '\n' that is not the file's last
+     * byte: count the '\n' at [begin - 1, end - 1) */
+    uint64_t from = begin == 0 ? 0 : begin - 1, left = end - 1 - from;
+    uint64_t count = begin == 0 ? 1 : 0;
+    if (fseeko(r.f, (off_t)from, SEEK_SET) != 0) {
+        status = read_failed(&r);
+        goto done;
+    }
+    while (left > 0 && !r.eof) {
+        r.len = 0;
+        status = read_chunk(&r);
+        if (status != GALANN_OK)
+            goto done;
+        size_t take = r.len < left ? r.len : (size_t)left;
+        for (const char *p = r.buf, *stop = r.buf + take; (p = memchr(p, '\n', (size_t)(stop - p))) != NULL; p++)
+            count++;
+        left -= take;
+    }
+    *rows = count;
+
+done:
+    free(r.buf);
+    if (r.f)
+        fclose(r.f);
+    return status;
+}
+
+/* Step r's stream past `lines` line ends (from a line start), keeping what
+ * follows the last one at the buffer's start. */
+static int skip_lines(chunk_reader *r, uint64_t lines)
+{
+    while (lines > 0) {
+        const char *nl = r->len ? memchr(r->buf, '\n', r->len) : NULL;
+        if (nl) {
+            size_t used = (size_t)(nl + 1 - r->buf);
+            memmove(r->buf, nl + 1, r->len - used);
+            r->len -= used;
+            lines--;
+            continue;
+        }
+        if (r->eof)
+            return galann_error_set(GALANN_ERR_PARSE, "%s: the file has fewer rows than asked for", r->path);
+        r->len = 0;
+        int status = read_chunk(r);
+        if (status != GALANN_OK)
+            return status;
+    }
+    return GALANN_OK;
+}
+
+/* Parse count rows from r's stream (starting at a line start, file line
+ * first_line) into x and y, n features each. */
+static int parse_share(chunk_reader *r, uint64_t first_line, uint64_t count, size_t n, double *x, int32_t *y)
+{
+    size_t rows = 0, line = (size_t)first_line;
+    int status = GALANN_OK;
+    while (status == GALANN_OK && rows < count) {
+        /* the buffered bytes up to the last complete line; at the end of
+         * the file, all of them */
+        size_t complete = r->eof ? r->len : complete_lines(r->buf, r->len);
+        if (complete == 0 && !r->eof) {
+            status = read_chunk(r);
+            continue;
+        }
+        if (complete == 0)
+            return galann_error_set(GALANN_ERR_PARSE, "%s:%zu: the file has fewer rows than asked for", r->path,
+                                    line);
+        csv_cursor c = { r->buf, r->buf + complete, r->path, line };
+        while (status == GALANN_OK && c.p < c.end && rows < count) {
+            status = galann_csv_parse_row(&c, GALANN_DEFAULT_INPUT_DIVISOR, n, x + rows * n, &y[rows]);
+            rows++;
+        }
+        line = c.line;
+        size_t used = (size_t)(c.p - r->buf);
+        memmove(r->buf, c.p, r->len - used);
+        r->len -= used;
+        if (status == GALANN_OK && rows < count && !r->eof)
+            status = read_chunk(r);
+    }
+    return status;
+}
+
+/* Fields of the line at the buffer's start (reading until it is whole). */
+static int count_fields_ahead(chunk_reader *r, size_t *fields)
+{
+    for (;;) {
+        const char *nl = r->len ? memchr(r->buf, '\n', r->len) : NULL;
+        if (nl || r->eof) {
+            size_t len = nl ? (size_t)(nl - r->buf) : r->len, commas = 0;
+            for (size_t i = 0; i < len; i++)
+                commas += r->buf[i] == ',';
+            *fields = commas + 1;
+            return GALANN_OK;
+        }
+        int status = read_chunk(r);
+        if (status != GALANN_OK)
+            return status;
+    }
+}
+
+GALANN_API int galann_dataset_load_csv_rows(const char *path, uint64_t offset, uint64_t offset_row,
+                                            uint64_t first, uint64_t count, galann_dataset **out)
+{
+    static const char who[] = "galann_dataset_load_csv_rows";
+    galann_error_clear();
+    if (!out)
+        return galann_error_set(GALANN_ERR_INVALID, "%s: out is NULL", who);
+    *out = NULL;
+    if (!path)
+        return galann_error_set(GALANN_ERR_INVALID, "%s: path is NULL", who);
+    if (count == 0 || first < offset_row)
+        return galann_error_set(GALANN_ERR_INVALID, "%s: rows [%llu, +%llu) do not follow row %llu", who,
+                                (unsigned long long)first, (unsigned long long)count,
+                                (unsigned long long)offset_row);
+    chunk_reader r = { NULL, path, GALANN_CSV_CHUNK_BYTES, NULL, 0, 0, 0 };
+    double *x = NULL;
+    int32_t *y = NULL;
+    size_t fields = 0;
+    int status = open_regular_file(&r);
+    if (status != GALANN_OK)
+        goto done;
+    /* from offset, the first line start at or after it is row offset_row */
+    uint64_t skip = first - offset_row;
+    if (offset > 0) {
+        if (fseeko(r.f, (off_t)(offset - 1), SEEK_SET) != 0) {
+            status = read_failed(&r);
+            goto done;
+        }
+        status = read_chunk(&r);
+        if (status == GALANN_OK && r.len > 0 && r.buf[0] == '\n')
+            memmove(r.buf, r.buf + 1, --r.len);
+        else if (status == GALANN_OK)
+            skip++;
+    }
+    if (status == GALANN_OK)
+        status = skip_lines(&r, skip);
+    if (status == GALANN_OK)
+        status = count_fields_ahead(&r, &fields);
+    if (status != GALANN_OK)
+        goto done;
+    if (r.len == 0 && r.eof) {
+        status = galann_error_set(GALANN_ERR_PARSE, "%s: the file has fewer rows than asked for", path);
+        goto done;
+    }
+    if (fields < 2) {
+        status = galann_error_set(GALANN_ERR_PARSE, "%s:%llu: expected a label and at least one feature, found 1 "
+                                  "field", path, (unsigned long long)first + 1);
+        goto done;
+    }
+    size_t n = fields - 1;
+    if (count > SIZE_MAX / sizeof(double) / n) {
+        status = galann_error_set(GALANN_ERR_NOMEM, "%s: %llu x %zu features overflow memory", path,
+                                  (unsigned long long)count, n);
+        goto done;
+    }
+    x = malloc((size_t)count * n * sizeof *x);
+    y = malloc((size_t)count * sizeof *y);
+    if (!x || !y) {
+        status = galann_error_set(GALANN_ERR_NOMEM, "%s: out of memory for %llu x %zu features", path,
+                                  (unsigned long long)count, n);
+        goto done;
+    }
+    status = parse_share(&r, first + 1, count, n, x, y);
+    if (status != GALANN_OK)
+        goto done;
+    int32_t max_label = 0;
+    for (size_t i = 0; i < (size_t)count; i++) {
+        if (y[i] > max_label)
+            max_label = y[i];
+    }
+    status = galann_dataset_adopt(x, y, (size_t)count, n, (size_t)max_label + 1, out);
     x = NULL;
     y = NULL;
 

@@ -42,15 +42,15 @@ GALANN_API int galann_dataset_new(const double *features, const int32_t *labels,
     if (!out)
         return galann_error_set(GALANN_ERR_INVALID, "galann_dataset_new: out is NULL");
     *out = NULL;
-    if (!features || !labels)
+    if (n_samples > 0 && (!features || !labels))
         return galann_error_set(GALANN_ERR_INVALID, "galann_dataset_new: features or labels is NULL");
-    if (n_samples == 0 || n_features == 0 || n_labels == 0)
+    if (n_features == 0 || n_labels == 0)
         return galann_error_set(GALANN_ERR_INVALID,
                                 "galann_dataset_new: sizes must be positive (samples %zu, features %zu, labels %zu)",
                                 n_samples, n_features, n_labels);
     if (n_labels > INT32_MAX)
         return galann_error_set(GALANN_ERR_INVALID, "galann_dataset_new: %zu labels is too many", n_labels);
-    if (n_features > SIZE_MAX / sizeof(double) / n_samples)
+    if (n_samples > 0 && n_features > SIZE_MAX / sizeof(double) / n_samples)
         return galann_error_set(GALANN_ERR_NOMEM, "galann_dataset_new: %zu x %zu features overflow memory",
                                 n_samples, n_features);
 
@@ -66,15 +66,18 @@ GALANN_API int galann_dataset_new(const double *features, const int32_t *labels,
                                     i % n_features, i / n_features);
     }
 
-    double *x = malloc(count * sizeof *x);
-    int32_t *y = malloc(n_samples * sizeof *y);
+    /* an empty share still owns (one-element) arrays: malloc(0) may be NULL */
+    double *x = malloc((count ? count : 1) * sizeof *x);
+    int32_t *y = malloc((n_samples ? n_samples : 1) * sizeof *y);
     if (!x || !y) {
         free(x);
         free(y);
         return galann_error_set(GALANN_ERR_NOMEM, "out of memory for %zu x %zu features", n_samples, n_features);
     }
-    memcpy(x, features, count * sizeof *x);
-    memcpy(y, labels, n_samples * sizeof *y);
+    if (n_samples > 0) {
+        memcpy(x, features, count * sizeof *x);
+        memcpy(y, labels, n_samples * sizeof *y);
+    }
     return galann_dataset_adopt(x, y, n_samples, n_features, n_labels, out);
 }
 

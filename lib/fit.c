@@ -28,6 +28,7 @@ typedef struct fit_run {
      * point it belongs to, so the progress report can reuse it */
     double *last_x;
     size_t last_correct;
+    size_t train_samples;   /* of the last evaluation: every process's when data-parallel */
     int have_last;
     double *best_x;
     double best_cost;
@@ -40,7 +41,7 @@ static int evaluate_training_objective(void *user, const double *x, size_t n, do
 {
     fit_run *run = user;
     size_t correct = 0;
-    galann_evaluation e = { x, run->opts->lambda, f, g, NULL, &correct };
+    galann_evaluation e = { x, run->opts->lambda, f, g, NULL, &correct, &run->train_samples };
     int status = galann_evaluate("galann_fit", run->c, run->m, run->train, &e);
     if (status != GALANN_OK)
         return status;
@@ -52,25 +53,25 @@ static int evaluate_training_objective(void *user, const double *x, size_t n, do
 
 static int training_accuracy_at(fit_run *run, const double *x, size_t n, double *accuracy)
 {
-    size_t correct = run->last_correct;
+    size_t correct = run->last_correct, samples = run->train_samples;
     if (!run->have_last || memcmp(run->last_x, x, n * sizeof *x) != 0) {
-        galann_evaluation e = { x, 0.0, NULL, NULL, NULL, &correct };
+        galann_evaluation e = { x, 0.0, NULL, NULL, NULL, &correct, &samples };
         int status = galann_evaluate("galann_fit", run->c, run->m, run->train, &e);
         if (status != GALANN_OK)
             return status;
     }
-    *accuracy = (double)correct / (double)run->train->m;
+    *accuracy = (double)correct / (double)samples;
     return GALANN_OK;
 }
 
 static int validation_at(fit_run *run, const double *x, double *cost, double *accuracy)
 {
     const galann_dataset *v = run->opts->validation;
-    size_t correct = 0;
-    galann_evaluation e = { x, run->opts->lambda, cost, NULL, NULL, &correct };
+    size_t correct = 0, samples = 0;
+    galann_evaluation e = { x, run->opts->lambda, cost, NULL, NULL, &correct, &samples };
     int status = galann_evaluate("galann_fit (validation)", run->c, run->m, v, &e);
     if (status == GALANN_OK)
-        *accuracy = (double)correct / (double)v->m;
+        *accuracy = (double)correct / (double)samples;
     return status;
 }
 
@@ -228,10 +229,10 @@ GALANN_API int galann_fit(galann_context *c, galann_model *m, const galann_datas
         full.best_iteration = run.keep_best ? run.best_iteration : cg_report.iterations;
         full.validation_cost = NAN;
         full.validation_accuracy = NAN;
-        size_t correct = 0;
-        galann_evaluation e = { NULL, o.lambda, &full.train_cost, NULL, NULL, &correct };
+        size_t correct = 0, samples = 0;
+        galann_evaluation e = { NULL, o.lambda, &full.train_cost, NULL, NULL, &correct, &samples };
         status = galann_evaluate("galann_fit", c, m, train, &e);
-        full.train_accuracy = (double)correct / (double)train->m;
+        full.train_accuracy = samples ? (double)correct / (double)samples : NAN;
         if (status == GALANN_OK && o.validation)
             status = validation_at(&run, m->theta, &full.validation_cost, &full.validation_accuracy);
         if (status != GALANN_OK)

@@ -2,12 +2,18 @@
  * blas.c -- the blas backend: the batched matrix form through CBLAS,
  * parallel over samples.
  *
- * Each worker takes a contiguous share of the samples and walks it in
- * blocks small enough to stay in cache, doing the forward pass, the cost,
- * the backward pass and the gradient accumulation for a block before it
- * moves on, so the data matrix is read once per evaluation. Workers keep
- * private gradients that are summed in worker order at the end, so the
- * result is the same, bit for bit, for a given thread count.
+ * The samples are cut into fixed chunks of GALANN_SUM_CHUNK samples,
+ * counted from the dataset's first row, whatever the thread count. Each
+ * worker takes a contiguous run of chunks and walks a chunk in blocks
+ * small enough to stay in cache, doing the forward pass, the cost, the
+ * backward pass and the gradient accumulation for a block before it moves
+ * on, so the data matrix is read once per evaluation. A chunk's partial
+ * sums are computed in the same order by whichever worker runs it; they go
+ * into the worker's exact accumulator (lib/exact_sum.h), and the workers'
+ * accumulators are merged exactly, range by range in parallel, into the
+ * core's. Nothing is rounded until the core rounds once, so the result is
+ * the same bits for any thread count, and for any split of the rows over
+ * processes that starts shares at chunk boundaries.
  *
  * Both big products of a block run with untransposed operands: the
  * weights are transposed once per evaluation and the deltas once per
@@ -15,10 +21,9 @@
  * (measured on Zen 4 with OpenBLAS 0.3.21: 15-20 % less time per
  * evaluation than the transposed forms).
  *
- * Sums across blocks and workers are compensated (Kahan-Babuska): the
- * conjugate-gradient trajectory amplifies rounding differences by about
- * 3x per iteration, and accurate sums keep ours within 1e-8 of the
- * original's through iteration 30 where plain running sums drift to 1e-7.
+ * Within a chunk the blocks' gradients are summed plainly by dgemm
+ * (beta = 1): exact sums per block would cost as much as a quarter of the
+ * products, per chunk they cost about 2 % (docs/performance.md).
  */
 #include <math.h>
 #include <stdio.h>
@@ -42,42 +47,25 @@
 #define MIN_BLOCK 1
 #define MAX_BLOCK 256
 
-/* Samples whose gradient is summed plainly (by dgemm, beta = 1) before the
- * partial sum joins the compensated total: compensating every block would
- * cost as much as a quarter of the products. */
-#define SAMPLES_PER_PARTIAL_SUM 256
-
 /* Deeper networks than this are refused rather than allocated per call. */
 #define MAX_LAYERS 64
 
 typedef struct worker_space {
-    double *grad;        /* private gradient sum, n_params */
-    double *grad_carry;  /* its compensation: the low-order bits lost so far */
-    double *block_grad;  /* gradient of the latest blocks, before it joins the sum */
+    galann_exact_sum *sums; /* the chunks this worker ran: gradient, then cost */
+    double *block_grad;  /* the current chunk's gradient, summed over its blocks */
     double *activations; /* per layer l >= 1: block x s_l */
     double *deltas;      /* same layout */
     double *delta_t;     /* one layer's deltas transposed: s_l x block */
-    double cost, cost_carry;
+    double chunk_cost;   /* the current chunk's cost terms */
     size_t correct;
+    int status;          /* GALANN_OK, or why the worker stopped */
 } worker_space;
-
-/* sum + value with the rounding error kept in *carry (Neumaier's variant
- * of Kahan summation: correct also when value outweighs the sum). */
-static void add_compensated(double *sum, double *carry, double value)
-{
-    double t = *sum + value;
-    if (fabs(*sum) >= fabs(value))
-        *carry += (*sum - t) + value;
-    else
-        *carry += (value - t) + *sum;
-    *sum = t;
-}
 
 typedef struct blas_state {
     thread_pool *pool;
     int threads;
     worker_space *workers;
-    size_t grad_capacity;  /* doubles allocated per worker gradient */
+    size_t grad_capacity;  /* doubles allocated per worker gradient (and sums - 1) */
     size_t unit_capacity;  /* doubles allocated per worker for a block's activations */
     double *weights_t;     /* transposed weights, shared read-only by the workers */
     size_t weights_t_capacity;
@@ -139,7 +127,7 @@ static void score_block(const galann_eval_request *req, const evaluation_task *t
         int32_t label = req->data.y[first + i];
         const double *out = a + i * k;
         double *d = delta + i * k;
-        if (req->cost) {
+        if (req->cost_wanted) {
             for (size_t c = 0; c < k; c++)
                 block_cost += label == (int32_t)c ? softplus(-d[c]) : softplus(d[c]);
         }
@@ -156,7 +144,7 @@ static void score_block(const galann_eval_request *req, const evaluation_task *t
         for (size_t c = 0; c < k; c++)
             d[c] = out[c] - (label == (int32_t)c ? 1.0 : 0.0);
     }
-    add_compensated(&w->cost, &w->cost_carry, block_cost);
+    w->chunk_cost += block_cost;
 }
 
 /* delta_l = (delta_{l+1} Theta_{l+1}[:, 1:]) .* a_l (1 - a_l), and
@@ -196,38 +184,63 @@ static void backward_block(const galann_net_view *net, const evaluation_task *t,
     }
 }
 
+/* One chunk's partial sums, in block order, into the worker's
+ * accumulator. */
+static void evaluate_chunk(const evaluation_task *t, worker_space *w, size_t first, size_t last)
+{
+    const galann_eval_request *req = t->req;
+    size_t n = req->data.n, n_params = req->net.n_params;
+    w->chunk_cost = 0.0;
+    for (size_t i = first; i < last; i += t->block) {
+        size_t b = last - i < t->block ? last - i : t->block;
+        const double *x = req->data.x + i * n;
+        forward_block(&req->net, t, w, x, n, b);
+        score_block(req, t, w, i, b);
+        if (req->gradient_wanted)
+            backward_block(&req->net, t, w, x, n, b, i == first);
+    }
+    if (!req->sums || w->status != GALANN_OK)
+        return;
+    if (req->gradient_wanted)
+        w->status = galann_exact_sum_add(w->sums, 0, w->block_grad, n_params);
+    if (req->cost_wanted && w->status == GALANN_OK)
+        w->status = galann_exact_sum_add(w->sums, n_params, &w->chunk_cost, 1);
+}
+
+/* Worker w runs chunks [C w / T, C (w + 1) / T): which worker runs a chunk
+ * changes nothing in its sums. */
 static void evaluate_share(void *arg, int worker, int n_workers)
 {
     evaluation_task *t = arg;
     const galann_eval_request *req = t->req;
     worker_space *w = &t->state->workers[worker];
-    size_t m = req->data.m, n = req->data.n;
-    size_t first = m * (size_t)worker / (size_t)n_workers;
-    size_t last = m * (size_t)(worker + 1) / (size_t)n_workers;
-    size_t n_params = req->net.n_params;
-    w->cost = 0.0;
-    w->cost_carry = 0.0;
+    size_t m = req->data.m;
+    size_t chunks = (m + GALANN_SUM_CHUNK - 1) / GALANN_SUM_CHUNK;
+    size_t first = chunks * (size_t)worker / (size_t)n_workers;
+    size_t last = chunks * (size_t)(worker + 1) / (size_t)n_workers;
     w->correct = 0;
-    if (req->gradient) {
-        memset(w->grad, 0, n_params * sizeof *w->grad);
-        memset(w->grad_carry, 0, n_params * sizeof *w->grad_carry);
+    w->status = GALANN_OK;
+    if (req->sums)
+        galann_exact_sum_clear(w->sums);
+    for (size_t c = first; c < last; c++) {
+        size_t begin = c * GALANN_SUM_CHUNK;
+        size_t end = begin + GALANN_SUM_CHUNK < m ? begin + GALANN_SUM_CHUNK : m;
+        evaluate_chunk(t, w, begin, end);
     }
-    size_t block = t->block, in_partial = 0;
-    for (size_t i = first; i < last; i += block) {
-        size_t b = last - i < block ? last - i : block;
-        const double *x = req->data.x + i * n;
-        forward_block(&req->net, t, w, x, n, b);
-        score_block(req, t, w, i, b);
-        if (!req->gradient)
-            continue;
-        backward_block(&req->net, t, w, x, n, b, in_partial == 0);
-        in_partial += b;
-        if (in_partial >= SAMPLES_PER_PARTIAL_SUM || i + b >= last) {
-            for (size_t p = 0; p < n_params; p++)
-                add_compensated(&w->grad[p], &w->grad_carry[p], w->block_grad[p]);
-            in_partial = 0;
-        }
-    }
+}
+
+/* The workers' accumulators into the core's, exactly; worker w merges
+ * its slice of the sums, so the merge runs in parallel too. */
+static void merge_share(void *arg, int worker, int n_workers)
+{
+    evaluation_task *t = arg;
+    galann_exact_sum *into = t->req->sums;
+    size_t n = galann_exact_sum_count(into);
+    size_t first = n * (size_t)worker / (size_t)n_workers;
+    size_t last = n * (size_t)(worker + 1) / (size_t)n_workers;
+    worker_space *mine = &t->state->workers[worker];
+    for (int i = 0; i < n_workers && mine->status == GALANN_OK; i++)
+        mine->status = galann_exact_sum_merge(into, t->state->workers[i].sums, first, last - first);
 }
 
 static void free_workers(blas_state *s)
@@ -235,8 +248,7 @@ static void free_workers(blas_state *s)
     if (!s->workers)
         return;
     for (int i = 0; i < s->threads; i++) {
-        free(s->workers[i].grad);
-        free(s->workers[i].grad_carry);
+        galann_exact_sum_free(s->workers[i].sums);
         free(s->workers[i].block_grad);
         free(s->workers[i].activations);
         free(s->workers[i].deltas);
@@ -257,25 +269,26 @@ static int reserve_workers(blas_state *s, size_t n_params, size_t units)
         if (!s->workers)
             return galann_error_set(GALANN_ERR_NOMEM, "blas backend: out of memory");
     }
-    if (n_params <= s->grad_capacity && units <= s->unit_capacity)
+    /* the accumulators hold exactly n_params + 1 sums: any change of
+     * network reallocates */
+    if (n_params == s->grad_capacity && units <= s->unit_capacity)
         return GALANN_OK;
-    size_t g = n_params > s->grad_capacity ? n_params : s->grad_capacity;
+    size_t g = n_params;
     size_t u = units > s->unit_capacity ? units : s->unit_capacity;
     for (int i = 0; i < s->threads; i++) {
         worker_space *w = &s->workers[i];
-        free(w->grad);
-        free(w->grad_carry);
+        galann_exact_sum_free(w->sums);
+        w->sums = NULL;
         free(w->block_grad);
         free(w->activations);
         free(w->deltas);
         free(w->delta_t);
-        w->grad = malloc(g * sizeof *w->grad);
-        w->grad_carry = malloc(g * sizeof *w->grad_carry);
         w->block_grad = malloc(g * sizeof *w->block_grad);
         w->activations = malloc(u * sizeof(double));
         w->deltas = malloc(u * sizeof(double));
         w->delta_t = malloc(u * sizeof(double));
-        if (!w->grad || !w->grad_carry || !w->block_grad || !w->activations || !w->deltas || !w->delta_t) {
+        if (galann_exact_sum_new(g + 1, &w->sums) != GALANN_OK || !w->block_grad || !w->activations || !w->deltas ||
+            !w->delta_t) {
             free_workers(s);
             return galann_error_set(GALANN_ERR_NOMEM, "blas backend: out of memory for work space");
         }
@@ -295,6 +308,17 @@ static size_t choose_block(const galann_net_view *net)
     }
     size_t block = OPENBLAS_SERIAL_PRODUCT / widest;
     return block < MIN_BLOCK ? MIN_BLOCK : (block > MAX_BLOCK ? MAX_BLOCK : block);
+}
+
+/* The status of the first worker that failed (its message is in that
+ * worker's thread: the generic one here is what the caller sees). */
+static int first_failure(const blas_state *s)
+{
+    for (int i = 0; i < s->threads; i++) {
+        if (s->workers[i].status != GALANN_OK)
+            return galann_error_set(s->workers[i].status, "blas backend: out of memory for exact sums");
+    }
+    return GALANN_OK;
 }
 
 static int blas_evaluate(void *state, const galann_eval_request *req)
@@ -346,31 +370,16 @@ static int blas_evaluate(void *state, const galann_eval_request *req)
     t.weights_t = s->weights_t;
 
     thread_pool_run(s->pool, evaluate_share, &t);
-
-    /* Sum the workers' shares in a fixed order: deterministic results. */
-    double cost = 0.0, cost_carry = 0.0;
-    size_t correct = 0;
-    for (int i = 0; i < s->threads; i++) {
-        add_compensated(&cost, &cost_carry, s->workers[i].cost);
-        add_compensated(&cost, &cost_carry, s->workers[i].cost_carry);
-        correct += s->workers[i].correct;
-    }
-    cost += cost_carry;
-    double m = (double)req->data.m;
-    if (req->cost)
-        *req->cost = cost / m;
-    if (req->n_correct)
+    if (req->sums && first_failure(s) == GALANN_OK)
+        thread_pool_run(s->pool, merge_share, &t);
+    status = first_failure(s);
+    if (status != GALANN_OK)
+        return status;
+    if (req->n_correct) {
+        size_t correct = 0;
+        for (int i = 0; i < s->threads; i++)
+            correct += s->workers[i].correct;
         *req->n_correct = correct;
-    if (req->gradient) {
-        double *g = req->gradient;
-        for (size_t p = 0; p < net->n_params; p++) {
-            double sum = 0.0, carry = 0.0;
-            for (int i = 0; i < s->threads; i++) {
-                add_compensated(&sum, &carry, s->workers[i].grad[p]);
-                add_compensated(&sum, &carry, s->workers[i].grad_carry[p]);
-            }
-            g[p] = (sum + carry) / m;
-        }
     }
     return GALANN_OK;
 }
@@ -424,6 +433,7 @@ static int blas_describe(void *state, char *buf, size_t size)
 
 const galann_backend_ops galann_blas_backend = {
     .name = "blas",
+    .exact_sums = 1,
     .create = blas_create,
     .destroy = blas_destroy,
     .evaluate = blas_evaluate,
