@@ -11,7 +11,7 @@
  * of samples; the blas backend gives the same numbers for every thread
  * count and the same bits on every repeat; saturated outputs give a finite
  * cost equal to its analytic value; accuracy is the fraction predict gets
- * right.
+ * right, and the accuracies a fit reports break ties as predict does.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -610,6 +610,65 @@ static void accuracy_is_the_fraction_that_predict_gets_right(void **state)
     galann_dataset_free(d);
 }
 
+/* A dataset of the given labels with random features in [0, 1). */
+static galann_dataset *dataset_with_labels(size_t m, size_t n, size_t k, const int32_t *labels, uint32_t seed)
+{
+    galann_dataset *random = random_dataset(m, n, k, seed), *d = NULL;
+    assert_non_null(random);
+    require_ok(galann_dataset_new(galann_dataset_features(random), labels, m, n, k, &d), "dataset_new");
+    galann_dataset_free(random);
+    return d;
+}
+
+/* The accuracies galann_fit reports come from each backend's own count of
+ * right predictions, which must break ties as galann_predict does: the
+ * first largest output. All weights zero make every output 0.5, a tie
+ * everywhere, so every prediction is class 0; a fit that has converged at
+ * its start (gtol 1e300) reports the start's accuracies, the fraction of
+ * label 0 (0.2 and 0.3 here), not that of the last class (0.6, 0.7). */
+static void fit_reports_accuracies_that_break_ties_like_predict(void **state)
+{
+    (void)state;
+    const net_shape *net = &small_nets[1];
+    size_t k = net->sizes[net->n_layers - 1];
+    int32_t train_labels[50], valid_labels[30];
+    for (size_t i = 0; i < 50; i++)
+        train_labels[i] = i % 5 == 0 ? 0 : i % 5 == 1 ? 1 : 2;
+    for (size_t i = 0; i < 30; i++)
+        valid_labels[i] = i % 10 < 3 ? 0 : 2;
+    galann_dataset *train = dataset_with_labels(50, net->sizes[0], k, train_labels, 1001);
+    galann_dataset *valid = dataset_with_labels(30, net->sizes[0], k, valid_labels, 1002);
+    for (size_t b = 0; b < usable_backend_count(); b++) {
+        galann_context *c = context_on(usable_backend(b));
+        galann_model *zero = NULL;
+        require_ok(galann_model_new(net->sizes, net->n_layers, &zero), "model_new");
+        galann_fit_options o;
+        galann_fit_options_init(&o);
+        o.gtol = 1e300;
+        o.validation = valid;
+        galann_fit_report report;
+        memset(&report, 0, sizeof report);
+        report.struct_size = sizeof report;
+        require_ok(galann_fit(c, zero, train, &o, &report), usable_backend(b));
+        assert_int_equal(report.iterations, 0);
+        double train_accuracy = -1.0, valid_accuracy = -1.0;
+        require_ok(galann_accuracy(c, zero, train, &train_accuracy), "accuracy");
+        require_ok(galann_accuracy(c, zero, valid, &valid_accuracy), "accuracy");
+        if (!(train_accuracy == 0.2 && report.train_accuracy == 0.2 && valid_accuracy == 0.3 &&
+              report.validation_accuracy == 0.3)) {
+            print_error("%s: galann_accuracy %.17g and %.17g; galann_fit reports %.17g and %.17g; expected 0.2 "
+                        "(training) and 0.3 (validation)\n",
+                        usable_backend(b), train_accuracy, valid_accuracy, report.train_accuracy,
+                        report.validation_accuracy);
+            fail();
+        }
+        galann_model_free(zero);
+        galann_context_free(c);
+    }
+    galann_dataset_free(train);
+    galann_dataset_free(valid);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -622,6 +681,7 @@ int main(void)
         cmocka_unit_test(blas_thread_counts_agree_and_repeat_bit_for_bit),
         cmocka_unit_test(saturated_outputs_give_the_finite_analytic_cost),
         cmocka_unit_test(accuracy_is_the_fraction_that_predict_gets_right),
+        cmocka_unit_test(fit_reports_accuracies_that_break_ties_like_predict),
     };
     return tests_exit_status(cmocka_run_group_tests(tests, NULL, NULL));
 }
