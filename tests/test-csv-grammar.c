@@ -1,7 +1,8 @@
 /*
  * test-csv-grammar.c -- the grammar of a CSV field, one table row per
  * field: which numbers and labels the readers accept, with the value each
- * must give, and which they reject, with the field named in the message.
+ * must give, and which they reject, with the line and field named and the
+ * text quoted in the message.
  *
  * A feature is a decimal number as strtod reads it, written with the
  * characters 0-9 + - . e E only, at most 63 of them, the whole field, and
@@ -215,21 +216,27 @@ static void expect_feature_accepted(const number_case *c, const placement *where
     }
 }
 
+/* A refusal names the line and the field and quotes the field's text (its
+ * first 40 characters); an empty field is called empty. */
 static void expect_refused(const char *field, const placement *where, const char *what)
 {
-    char text[256], name[64], place[64];
+    char text[256], name[64], place[64], quoted[64];
     snprintf(text, sizeof text, where->format, field);
     size_t line = line_of(where->format);
     if (where->field == 1)
         snprintf(place, sizeof place, ":%zu: ", line);
     else
         snprintf(place, sizeof place, ":%zu: field %zu ", line, where->field);
+    if (*field)
+        snprintf(quoted, sizeof quoted, "\"%.40s\"", field);
+    else
+        snprintf(quoted, sizeof quoted, "empty");
     for (size_t reader = 0; reader < N_READERS; reader++) {
         read_result r = read_with(reader, text, name, sizeof name);
-        if (r.status != GALANN_ERR_PARSE || r.d != NULL || !strstr(r.message, place)) {
-            print_error("%s \"%s\" in \"%s\", %s: status %d (%s), message \"%s\"; expected a parse error naming "
-                        "\"%s\"\n", what, field, where->format, name, r.status, galann_strerror(r.status), r.message,
-                        place);
+        if (r.status != GALANN_ERR_PARSE || r.d != NULL || !strstr(r.message, place) || !strstr(r.message, quoted)) {
+            print_error("%s \"%s\" in \"%s\", %s: status %d (%s), message \"%s\"; expected a parse error with "
+                        "\"%s\" and %s\n", what, field, where->format, name, r.status, galann_strerror(r.status),
+                        r.message, place, quoted);
             galann_dataset_free(r.d);
             fail();
         }
