@@ -41,7 +41,7 @@ typedef struct galann_data_view {
 
 /* Samples per chunk of the data sums (galann_sum_chunk_samples): chunks
  * start at the dataset's first row, every GALANN_SUM_CHUNK samples. */
-#define GALANN_SUM_CHUNK 256
+#define GALANN_SUM_CHUNK 512
 
 /* One evaluation. Every output pointer may be NULL, meaning "not needed".
  *
@@ -60,6 +60,9 @@ typedef struct galann_eval_request {
     galann_exact_sum *sums; /* exact_sums backends: see above; cost_wanted says
                                whether the cost is needed, gradient_wanted the gradient */
     int cost_wanted, gradient_wanted;
+    double *rounded;    /* exact_sums backends, when not NULL: n_params + 1 doubles,
+                           each of the combined sums rounded to nearest (not
+                           divided by m), written after the sums are complete */
     double *outputs;    /* m x k output activations */
     size_t *n_correct;  /* samples whose argmax output (first on ties) equals the label */
 } galann_eval_request;

@@ -43,11 +43,19 @@ int galann_context_sums(galann_context *c, size_t n_params, galann_exact_sum **o
     if (c->sums && galann_exact_sum_count(c->sums) != n_params + 1) {
         galann_exact_sum_free(c->sums);
         c->sums = NULL;
+        free(c->rounded);
+        c->rounded = NULL;
     }
     if (!c->sums) {
         int status = galann_exact_sum_new(n_params + 1, &c->sums);
         if (status != GALANN_OK)
             return status;
+        c->rounded = malloc((n_params + 1) * sizeof *c->rounded);
+        if (!c->rounded) {
+            galann_exact_sum_free(c->sums);
+            c->sums = NULL;
+            return galann_error_set(GALANN_ERR_NOMEM, "out of memory for %zu sums", n_params + 1);
+        }
     } else {
         galann_exact_sum_clear(c->sums);
     }
@@ -106,17 +114,24 @@ done:
     return status;
 }
 
-/* Rounded once, then divided by the sample count: the mean the original
- * takes. */
-static void round_means(const galann_exact_sum *s, size_t n, double m, double *cost, double *gradient)
+/* Rounded once (by the backend, in parallel, when rounded is not NULL),
+ * then divided by the sample count: the mean the original takes. */
+static void round_means(const galann_exact_sum *s, const double *rounded, size_t n, double m, double *cost,
+                        double *gradient)
 {
     if (gradient) {
-        galann_exact_sum_round(s, 0, n, gradient);
+        if (rounded)
+            memcpy(gradient, rounded, n * sizeof *gradient);
+        else
+            galann_exact_sum_round(s, 0, n, gradient);
         for (size_t p = 0; p < n; p++)
             gradient[p] /= m;
     }
     if (cost) {
-        galann_exact_sum_round(s, n, 1, cost);
+        if (rounded)
+            *cost = rounded[n];
+        else
+            galann_exact_sum_round(s, n, 1, cost);
         *cost /= m;
     }
 }
@@ -136,7 +151,7 @@ int galann_combine(galann_context *c, const galann_combine_job *job)
             return job->local_status;
         *job->m_total = job->m;
         if (s)
-            round_means(s, n, (double)job->m, job->cost, job->gradient);
+            round_means(s, job->rounded, n, (double)job->m, job->cost, job->gradient);
         return GALANN_OK;
     }
     if (job->want_sums) {
@@ -187,6 +202,6 @@ int galann_combine(galann_context *c, const galann_combine_job *job)
         *job->n_correct = (size_t)counts[1];
     if (!job->want_sums || !s)
         return GALANN_OK;
-    round_means(s, n, (double)counts[0], job->cost, job->gradient);
+    round_means(s, NULL, n, (double)counts[0], job->cost, job->gradient);
     return GALANN_OK;
 }

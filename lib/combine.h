@@ -24,6 +24,7 @@ typedef struct galann_combine_job {
     int local_status;          /* the backend's status on this process */
     int want_sums;             /* cost or gradient was asked for */
     galann_exact_sum *sums;    /* exact sums (exact_sums backends), else NULL */
+    const double *rounded;     /* the sums already rounded by the backend, or NULL */
     size_t n_params;
     size_t m;                  /* samples on this process */
     double *cost;              /* in: the mean (without exact sums); out: the mean over all */

@@ -88,6 +88,10 @@ int galann_evaluate(const char *who, galann_context *c, const galann_model *m, c
             return status;
         req.cost_wanted = e->cost != NULL;
         req.gradient_wanted = e->gradient != NULL;
+        /* alone, the backend may round in parallel; across processes the
+         * sums must stay exact until every process's are in */
+        if (!c->allreduce)
+            req.rounded = c->rounded;
     } else {
         req.cost = e->cost;
         req.gradient = e->gradient;
@@ -111,8 +115,8 @@ int galann_evaluate(const char *who, galann_context *c, const galann_model *m, c
             memset(e->gradient, 0, m->n_params * sizeof *e->gradient);
     }
     size_t m_total = d->m;
-    galann_combine_job job = { who, status, want_sums, req.sums, m->n_params, d->m, e->cost, e->gradient,
-                               e->n_correct ? &correct : NULL, &m_total };
+    galann_combine_job job = { who, status, want_sums, req.sums, req.rounded, m->n_params, d->m, e->cost,
+                               e->gradient, e->n_correct ? &correct : NULL, &m_total };
     status = galann_combine(c, &job);
     if (status != GALANN_OK)
         return status;

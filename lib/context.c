@@ -140,6 +140,7 @@ GALANN_API void galann_context_free(galann_context *c)
     galann_attachments_release_context(c);
     c->ops->destroy(c->state);
     galann_exact_sum_free(c->sums);
+    free(c->rounded);
     pthread_mutex_destroy(&c->attachments_lock);
     free(c);
 }

@@ -30,6 +30,7 @@ struct galann_context {
     /* The exact data sums of one evaluation (n_params gradient sums, then
      * the cost), reused across calls: see combine.c. */
     struct galann_exact_sum *sums;
+    double *rounded;       /* the sums rounded by the backend, n_params + 1 */
 };
 
 #endif /* GALANN_CONTEXT_H */

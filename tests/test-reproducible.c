@@ -274,13 +274,13 @@ static void data_parallel_shares_give_the_bits_of_one_process(void **state)
 {
     (void)state;
     galann_dataset *d = NULL;
-    expect_status(galann_dataset_synthesize(1100, 3, &d), GALANN_OK);
+    expect_status(galann_dataset_synthesize(2700, 3, &d), GALANN_OK);
     size_t chunk = galann_sum_chunk_samples();
-    assert_int_equal(chunk, 256);
-    size_t two[] = { 0, 2 * chunk, 1100 };
+    assert_int_equal(chunk, 512);
+    size_t two[] = { 0, 2 * chunk, 2700 };
     expect_shares_match_one_process(d, two, 2);
     /* uneven shares, and two processes with no rows at all */
-    size_t five[] = { 0, chunk, chunk, 4 * chunk, 4 * chunk, 1100 };
+    size_t five[] = { 0, chunk, chunk, 4 * chunk, 4 * chunk, 2700 };
     expect_shares_match_one_process(d, five, 5);
     galann_dataset_free(d);
 }

@@ -11,7 +11,7 @@
  * sums are computed in the same order by whichever worker runs it; they go
  * into the worker's exact accumulator (lib/exact_sum.h), and the workers'
  * accumulators are merged exactly, range by range in parallel, into the
- * core's. Nothing is rounded until the core rounds once, so the result is
+ * core's. Each sum is rounded once, at the end, so the result is
  * the same bits for any thread count, and for any split of the rows over
  * processes that starts shares at chunk boundaries.
  *
@@ -186,7 +186,8 @@ static void backward_block(const galann_net_view *net, const evaluation_task *t,
 
 /* One chunk's partial sums, in block order, into the worker's
  * accumulator. */
-static void evaluate_chunk(const evaluation_task *t, worker_space *w, size_t first, size_t last)
+static void evaluate_chunk(const evaluation_task *t, worker_space *w, galann_exact_sum *sums, size_t first,
+                           size_t last)
 {
     const galann_eval_request *req = t->req;
     size_t n = req->data.n, n_params = req->net.n_params;
@@ -202,9 +203,9 @@ static void evaluate_chunk(const evaluation_task *t, worker_space *w, size_t fir
     if (!req->sums || w->status != GALANN_OK)
         return;
     if (req->gradient_wanted)
-        w->status = galann_exact_sum_add(w->sums, 0, w->block_grad, n_params);
+        w->status = galann_exact_sum_add(sums, 0, w->block_grad, n_params);
     if (req->cost_wanted && w->status == GALANN_OK)
-        w->status = galann_exact_sum_add(w->sums, n_params, &w->chunk_cost, 1);
+        w->status = galann_exact_sum_add(sums, n_params, &w->chunk_cost, 1);
 }
 
 /* Worker w runs chunks [C w / T, C (w + 1) / T): which worker runs a chunk
@@ -220,27 +221,35 @@ static void evaluate_share(void *arg, int worker, int n_workers)
     size_t last = chunks * (size_t)(worker + 1) / (size_t)n_workers;
     w->correct = 0;
     w->status = GALANN_OK;
-    if (req->sums)
-        galann_exact_sum_clear(w->sums);
+    /* worker 0 adds straight into the core's (cleared) accumulator: one
+     * thread never merges */
+    galann_exact_sum *sums = worker == 0 ? req->sums : w->sums;
+    if (req->sums && worker != 0)
+        galann_exact_sum_clear(sums);
     for (size_t c = first; c < last; c++) {
         size_t begin = c * GALANN_SUM_CHUNK;
         size_t end = begin + GALANN_SUM_CHUNK < m ? begin + GALANN_SUM_CHUNK : m;
-        evaluate_chunk(t, w, begin, end);
+        evaluate_chunk(t, w, sums, begin, end);
     }
 }
 
-/* The workers' accumulators into the core's, exactly; worker w merges
- * its slice of the sums, so the merge runs in parallel too. */
+/* The other workers' accumulators into the core's, exactly, then (when
+ * the core asks) rounded: worker w does its slice of the sums, so both
+ * run in parallel. */
 static void merge_share(void *arg, int worker, int n_workers)
 {
     evaluation_task *t = arg;
-    galann_exact_sum *into = t->req->sums;
+    const galann_eval_request *req = t->req;
+    galann_exact_sum *into = req->sums;
     size_t n = galann_exact_sum_count(into);
     size_t first = n * (size_t)worker / (size_t)n_workers;
     size_t last = n * (size_t)(worker + 1) / (size_t)n_workers;
     worker_space *mine = &t->state->workers[worker];
-    for (int i = 0; i < n_workers && mine->status == GALANN_OK; i++)
+    for (int i = 1; i < n_workers && mine->status == GALANN_OK; i++)
         mine->status = galann_exact_sum_merge(into, t->state->workers[i].sums, first, last - first);
+    if (!req->rounded || mine->status != GALANN_OK || last == first)
+        return;
+    galann_exact_sum_round(into, first, last - first, req->rounded + first);
 }
 
 static void free_workers(blas_state *s)
@@ -370,7 +379,7 @@ static int blas_evaluate(void *state, const galann_eval_request *req)
     t.weights_t = s->weights_t;
 
     thread_pool_run(s->pool, evaluate_share, &t);
-    if (req->sums && first_failure(s) == GALANN_OK)
+    if (req->sums && first_failure(s) == GALANN_OK && (s->threads > 1 || req->rounded))
         thread_pool_run(s->pool, merge_share, &t);
     status = first_failure(s);
     if (status != GALANN_OK)
