@@ -11,7 +11,8 @@ rebuild, run the whole test suite, and report which tests caught it.
 Options: --timeout S (per mutant, build and suite, default 400), --jobs N
 (ninja and meson test, default 2), --workdir DIR (default
 /tmp/galann-mutation, wiped first), --rev REV (test a commit, from git
-archive, instead of the working tree), --report FILE (the markdown table;
+archive, instead of the working tree), --source DIR (test a plain source
+folder instead), --report FILE (the markdown table;
 default WORKDIR/report.md, always printed too), --setup-args "..." (default
 "-Drequire_data=true -Drequire_opencl=true", so a missing data folder or
 OpenCL device fails the baseline instead of hiding behind skips).
@@ -79,9 +80,15 @@ def log(message):
 
 # ----------------------------------------------------------- the copy
 
-def copy_tree(dest, rev):
-    """The source files into dest: REV from git archive, or the working
-    tree's tracked and untracked-but-not-ignored files."""
+def copy_tree(dest, rev, source):
+    """The source files into dest: REV from git archive, a plain folder
+    (without its build*/ folders), or the working tree's tracked and
+    untracked-but-not-ignored files."""
+    if source:
+        shutil.copytree(source, dest, symlinks=True,
+                        ignore=lambda d, names: [n for n in names if n in (".git", "__pycache__")
+                                                 or (os.path.samefile(d, source) and n.startswith("build"))])
+        return
     os.makedirs(dest)
     if rev:
         archive = subprocess.run(["git", "-C", REPO, "archive", rev], check=True, capture_output=True).stdout
@@ -275,6 +282,7 @@ def main(argv=None):
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--workdir", default="/tmp/galann-mutation")
     ap.add_argument("--rev", help="a git revision to test instead of the working tree")
+    ap.add_argument("--source", help="a source folder to test instead of the working tree (its build*/ left out)")
     ap.add_argument("--report", help="where to write the markdown table (default WORKDIR/report.md)")
     ap.add_argument("--setup-args", default="-Drequire_data=true -Drequire_opencl=true")
     args = ap.parse_args(argv)
@@ -309,10 +317,13 @@ def main(argv=None):
     if os.path.realpath(workdir) in (os.path.realpath(REPO), os.path.realpath(os.path.dirname(REPO))):
         sys.exit("--workdir must not be the repository or its parent")
     shutil.rmtree(workdir, ignore_errors=True)
-    copy_tree(tree, args.rev)
+    if args.rev and args.source:
+        sys.exit("give --rev or --source, not both")
+    copy_tree(tree, args.rev, args.source and os.path.abspath(args.source))
     os.makedirs(logs)
     os.symlink(shared_folder(), os.path.join(workdir, "shared"))
-    source = f"`{args.rev}` of {REPO}" if args.rev else f"the working tree of {REPO}"
+    source = (f"`{args.rev}` of {REPO}" if args.rev else f"the folder {os.path.abspath(args.source)}"
+              if args.source else f"the working tree of {REPO}")
     log(f"copied {source} to {tree}; shared data: {shared_folder()}")
 
     base_log = os.path.join(logs, "baseline.log")
