@@ -5,7 +5,7 @@
 # threads; a data error on one rank's share stops every rank with the
 # file:line message printed once; a missing file likewise; nothing hangs.
 #
-# Usage: test-mpi.sh /path/to/galann /path/to/mpirun
+# Usage: test-mpi.sh /path/to/galann /path/to/mpirun [/path/to/mpi-train]
 # Exit status: 0 all passed, 1 a check failed, 77 skipped (no mpirun).
 set -u
 
@@ -33,6 +33,7 @@ not_ok() {
 }
 
 mpi() { np=$1; shift; timeout 300 "$MPIRUN" --oversubscribe -np "$np" "$GALANN" "$@"; }
+mpi_run_example() { timeout 300 "$MPIRUN" --oversubscribe -np "$1" "$EXAMPLE" "$TRAIN" 10 2>"$WORK/err"; }
 
 "$GALANN" synth --out "$WORK" --train 1200 --test 300 --seed 5 >/dev/null || { echo "synth failed"; exit 1; }
 TRAIN="$WORK/train.csv"
@@ -91,6 +92,17 @@ if [ "$status" = 1 ] && [ "$count" = 1 ]; then
     ok "a missing file: exit 1, one message"
 else
     not_ok "a missing file stops all with one message" "status $status, $count messages"
+fi
+
+# the C example (examples/mpi_train.c): the same weights from 1 and 3 processes
+EXAMPLE=${3-}
+if [ -n "$EXAMPLE" ]; then
+    one=$(mpi_run_example 1) && three=$(mpi_run_example 3)
+    if [ -n "$one" ] && [ "${one#1 processes}" = "${three#3 processes}" ]; then
+        ok "examples/mpi_train.c: 1 and 3 processes print the same cost and weights"
+    else
+        not_ok "examples/mpi_train.c: 1 and 3 processes agree" "'$one' vs '$three'"
+    fi
 fi
 
 echo "$checks checks, $failures failed"
