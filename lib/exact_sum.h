@@ -66,12 +66,14 @@ void galann_exact_sum_round(const galann_exact_sum *s, size_t first, size_t coun
  * To combine the accumulators of P <= 2^30 processes exactly with integer
  * MAX and SUM reductions only, every process, with the same n:
  *
- *   1. galann_exact_sum_span(s, span) fills span[0 .. 2n]: for a nonzero
- *      sum i, span[2i] = hi_i, the lowest hi of its canonical forms, and
- *      span[2i + 1] = -lo_i, lo_i its lowest nonzero digit; for a zero
- *      sum both words are GALANN_EXACT_SUM_SPAN_EMPTY, below any of
- *      those. span[2n] is 1 when some sum has a non-finite term, else 0.
- *      Returns GALANN_OK.
+ *   1. galann_exact_sum_span(s, span) fills span[0 .. 2n]: for sum i,
+ *      span[2i] = hi_i and span[2i + 1] = -lo_i, digits over which the
+ *      sum has a canonical form (lo_i at or below its lowest nonzero
+ *      digit; found without normalising, so the range may be a digit
+ *      wider than the tightest, which costs a word, never a result); for
+ *      a sum that holds nothing both words are GALANN_EXACT_SUM_SPAN_EMPTY,
+ *      below any real value. span[2n] is 1 when some sum has a non-finite
+ *      term, else 0. Returns GALANN_OK.
  *   2. Reduce span element-wise with MAX (int64) over the processes: sum
  *      i then covers digits lo = -span[2i + 1] .. hi = span[2i] on every
  *      process, or is zero on all of them.
@@ -89,8 +91,8 @@ void galann_exact_sum_round(const galann_exact_sum *s, size_t first, size_t coun
  *      that received every term. Returns GALANN_OK, GALANN_ERR_INVALID
  *      when span is not a reduced span (message set), or GALANN_ERR_NOMEM
  *      (message set); on failure the sums are unchanged.
- * span and pack do not change s; each may run on disjoint accumulators at
- * once. */
+ * span, pack_size and pack only read s. A process with no terms at all
+ * takes part like the others (its sums pack as zeros). */
 #define GALANN_EXACT_SUM_SPAN_EMPTY INT64_C(-2147483648)
 int galann_exact_sum_span(const galann_exact_sum *s, int64_t *span);
 size_t galann_exact_sum_pack_size(const galann_exact_sum *s, const int64_t *span);
