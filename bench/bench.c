@@ -135,6 +135,7 @@ typedef struct bench_options {
 /* Device time per evaluation, in ms, for the evaluations timed since *before. */
 typedef struct device_split {
     double upload, kernels, download;
+    double combine;   /* exact combination (blas), ms per evaluation */
 } device_split;
 
 static double time_cost_gradient(galann_context *c, galann_model *m, const galann_dataset *d, int reps,
@@ -162,6 +163,7 @@ static double time_cost_gradient(galann_context *c, galann_model *m, const galan
     split->upload = (after.upload_seconds - before.upload_seconds) * per;
     split->kernels = (after.kernel_seconds - before.kernel_seconds) * per;
     split->download = (after.download_seconds - before.download_seconds) * per;
+    split->combine = (after.combine_seconds - before.combine_seconds) * per;
     double med = median(t, reps);
     free(grad);
     free(t);
@@ -319,7 +321,7 @@ int main(int argc, char **argv)
                     fprintf(stderr, "bench: %s: %s\n", name, galann_last_error());
                     break;
                 }
-                device_split split = { 0.0, 0.0, 0.0 };
+                device_split split = { 0.0, 0.0, 0.0, 0.0 };
                 double t = time_cost_gradient(c, model, d, strcmp(name, "reference") == 0 ? (reps + 4) / 5 : reps,
                                               &split);
                 if (isnan(t)) {
@@ -331,6 +333,8 @@ int main(int argc, char **argv)
                        flops / t * 1e-9, read * 1e3, t / read);
                 if (split.kernels > 0.0)
                     printf("   %.3f / %.3f / %.3f", split.upload, split.kernels, split.download);
+                if (split.combine > 0.0)
+                    printf("   exact combination %.3f ms (%.1f %%)", split.combine, 100.0 * split.combine / (t * 1e3));
                 putchar('\n');
                 if (csv)
                     fprintf(csv, "%s,%d,%zu,%zu,%.6f,%.4f,%.6f,%.4f,%.6f,%.6f,%.6f\n", name, threads, scale, m,

@@ -146,6 +146,11 @@ typedef struct galann_profile {
     double download_seconds;   /* cost, gradient and outputs back */
     uint64_t dataset_uploads;  /* datasets copied to the device (once each) */
     double dataset_upload_seconds;
+    /* Backends with exact sums (blas), with profiling on: the part of
+     * `seconds` spent adding chunk partials exactly, merging the threads'
+     * accumulators and rounding (the thread that ran worker 0's chunks,
+     * plus the core's clearing and combining). */
+    double combine_seconds;
 } galann_profile;
 
 /* Fill *out (up to out->struct_size bytes). */

@@ -20,6 +20,13 @@
 #include "error.h"
 #include "model.h"
 
+static double seconds_since(const struct timespec *start)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start->tv_sec) + 1e-9 * (double)(now.tv_nsec - start->tv_nsec);
+}
+
 static int check_shapes(const char *who, const galann_context *c, const galann_model *m, const galann_dataset *d)
 {
     if (!c || !m || !d)
@@ -82,8 +89,13 @@ int galann_evaluate(const char *who, galann_context *c, const galann_model *m, c
     req.data = galann_dataset_view(d);
     int want_sums = e->cost || e->gradient;
     size_t correct = 0;
+    struct timespec start, end;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    double combine_seconds = 0.0;
     if (c->ops->exact_sums && want_sums) {
         status = galann_context_sums(c, m->n_params, &req.sums);
+        if (c->profiling)
+            combine_seconds += seconds_since(&start);
         if (status != GALANN_OK)
             return status;
         req.cost_wanted = e->cost != NULL;
@@ -101,13 +113,9 @@ int galann_evaluate(const char *who, galann_context *c, const galann_model *m, c
     /* an empty share has nothing to compute, but still takes part below */
     if (d->m > 0) {
         status = galann_attachment_for(c, d, &req.data, &req.data.attachment);
-        struct timespec start, end;
-        clock_gettime(CLOCK_MONOTONIC, &start);
         if (status == GALANN_OK)
             status = c->ops->evaluate(c->state, &req);
-        clock_gettime(CLOCK_MONOTONIC, &end);
         c->evaluations++;
-        c->evaluate_seconds += (double)(end.tv_sec - start.tv_sec) + 1e-9 * (double)(end.tv_nsec - start.tv_nsec);
     } else if (e->cost || e->gradient) {
         if (e->cost)
             *e->cost = 0.0;
@@ -117,7 +125,13 @@ int galann_evaluate(const char *who, galann_context *c, const galann_model *m, c
     size_t m_total = d->m;
     galann_combine_job job = { who, status, want_sums, req.sums, req.rounded, m->n_params, d->m, e->cost,
                                e->gradient, e->n_correct ? &correct : NULL, &m_total };
+    clock_gettime(CLOCK_MONOTONIC, &end);
     status = galann_combine(c, &job);
+    if (c->profiling)
+        combine_seconds += seconds_since(&end);
+    /* the evaluation's time includes the combination (across processes too) */
+    c->evaluate_seconds += seconds_since(&start);
+    c->combine_seconds += combine_seconds;
     if (status != GALANN_OK)
         return status;
     if (e->n_correct)

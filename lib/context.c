@@ -117,6 +117,7 @@ GALANN_API int galann_context_new_ex(const char *backend, const galann_context_o
     }
     c->ops = ops;
     c->threads = ops->set_threads ? o.threads : 1;
+    c->profiling = o.profile;
     galann_backend_config cfg = { c->threads, o.device, o.cache_dir, o.profile };
     status = ops->create(&cfg, &c->state);
     if (status != GALANN_OK) {
@@ -198,6 +199,7 @@ GALANN_API int galann_context_profile(const galann_context *c, galann_profile *o
     memset(&p, 0, sizeof p);
     p.evaluations = c->evaluations;
     p.seconds = c->evaluate_seconds;
+    p.combine_seconds = c->combine_seconds;
     if (c->ops->profile)
         c->ops->profile(c->state, &p);
     p.struct_size = size;

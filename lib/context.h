@@ -23,6 +23,8 @@ struct galann_context {
     /* galann_context_profile: every evaluation is timed (two clock reads) */
     uint64_t evaluations;
     double evaluate_seconds;
+    int profiling;           /* time the exact combination too */
+    double combine_seconds;  /* the core's part of it */
     /* Data-parallel evaluation (galann_context_set_allreduce); NULL = this
      * process holds the whole dataset. */
     galann_allreduce_fn allreduce;

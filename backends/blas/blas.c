@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cblas.h>
 
@@ -57,6 +58,7 @@ typedef struct worker_space {
     double *deltas;      /* same layout */
     double *delta_t;     /* one layer's deltas transposed: s_l x block */
     double chunk_cost;   /* the current chunk's cost terms */
+    double combine_seconds; /* adding chunk partials exactly (profiling) */
     size_t correct;
     int status;          /* GALANN_OK, or why the worker stopped */
 } worker_space;
@@ -68,6 +70,8 @@ typedef struct blas_state {
     size_t grad_capacity;  /* doubles allocated per worker gradient (and sums - 1) */
     size_t unit_capacity;  /* doubles allocated per worker for a block's activations */
     double *weights_t;     /* transposed weights, shared read-only by the workers */
+    int profiling;         /* time the exact combination */
+    double combine_seconds; /* worker 0's additions and the merge phases */
     size_t weights_t_capacity;
 } blas_state;
 
@@ -184,6 +188,13 @@ static void backward_block(const galann_net_view *net, const evaluation_task *t,
     }
 }
 
+static double now_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
 /* One chunk's partial sums, in block order, into the worker's
  * accumulator. */
 static void evaluate_chunk(const evaluation_task *t, worker_space *w, galann_exact_sum *sums, size_t first,
@@ -202,10 +213,13 @@ static void evaluate_chunk(const evaluation_task *t, worker_space *w, galann_exa
     }
     if (!req->sums || w->status != GALANN_OK)
         return;
+    double start = t->state->profiling ? now_seconds() : 0.0;
     if (req->gradient_wanted)
         w->status = galann_exact_sum_add(sums, 0, w->block_grad, n_params);
     if (req->cost_wanted && w->status == GALANN_OK)
         w->status = galann_exact_sum_add(sums, n_params, &w->chunk_cost, 1);
+    if (t->state->profiling)
+        w->combine_seconds += now_seconds() - start;
 }
 
 /* Worker w runs chunks [C w / T, C (w + 1) / T): which worker runs a chunk
@@ -379,8 +393,16 @@ static int blas_evaluate(void *state, const galann_eval_request *req)
     t.weights_t = s->weights_t;
 
     thread_pool_run(s->pool, evaluate_share, &t);
-    if (req->sums && first_failure(s) == GALANN_OK && (s->threads > 1 || req->rounded))
+    if (req->sums && first_failure(s) == GALANN_OK && (s->threads > 1 || req->rounded)) {
+        double start = s->profiling ? now_seconds() : 0.0;
         thread_pool_run(s->pool, merge_share, &t);
+        if (s->profiling)
+            s->combine_seconds += now_seconds() - start;
+    }
+    if (s->profiling) {
+        s->combine_seconds += s->workers[0].combine_seconds;
+        s->workers[0].combine_seconds = 0.0;
+    }
     status = first_failure(s);
     if (status != GALANN_OK)
         return status;
@@ -418,6 +440,7 @@ static int blas_create(const galann_backend_config *cfg, void **state)
         return status;
     }
     s->threads = cfg->threads;
+    s->profiling = cfg->profile;
     *state = s;
     return GALANN_OK;
 }
@@ -440,6 +463,12 @@ static int blas_describe(void *state, char *buf, size_t size)
     return GALANN_OK;
 }
 
+static void blas_profile(void *state, galann_profile *out)
+{
+    const blas_state *s = state;
+    out->combine_seconds += s->combine_seconds;
+}
+
 const galann_backend_ops galann_blas_backend = {
     .name = "blas",
     .exact_sums = 1,
@@ -448,4 +477,5 @@ const galann_backend_ops galann_blas_backend = {
     .evaluate = blas_evaluate,
     .set_threads = blas_set_threads,
     .describe = blas_describe,
+    .profile = blas_profile,
 };
