@@ -244,11 +244,10 @@ int opencl_required(void)
     return env_is_one("GALANN_REQUIRE_OPENCL");
 }
 
-static void skip_or_fail(int required, const char *requirement, const char *file, int line, const char *format,
-                         va_list args)
+/* Fail (when required) or skip the current test; both leave it through
+ * cmocka's longjmp, so the reason is formatted before. */
+static void skip_or_fail(int required, const char *requirement, const char *file, int line, const char *reason)
 {
-    char reason[1024];
-    vsnprintf(reason, sizeof reason, format, args);
     if (required) {
         print_error("%s, and %s=1 requires it\n", reason, requirement);
         _fail(file, line);
@@ -259,28 +258,31 @@ static void skip_or_fail(int required, const char *requirement, const char *file
     _skip(file, line);
 }
 
+#define FORMAT_REASON(reason, format)                  \
+    char reason[1024];                                 \
+    do {                                               \
+        va_list args;                                  \
+        va_start(args, format);                        \
+        vsnprintf(reason, sizeof reason, format, args); \
+        va_end(args);                                  \
+    } while (0)
+
 void skip_test_at(const char *file, int line, const char *format, ...)
 {
-    va_list args;
-    va_start(args, format);
-    skip_or_fail(0, NULL, file, line, format, args);
-    va_end(args);
+    FORMAT_REASON(reason, format);
+    skip_or_fail(0, NULL, file, line, reason);
 }
 
 void skip_without_data_at(const char *file, int line, const char *format, ...)
 {
-    va_list args;
-    va_start(args, format);
-    skip_or_fail(data_required(), "GALANN_REQUIRE_DATA", file, line, format, args);
-    va_end(args);
+    FORMAT_REASON(reason, format);
+    skip_or_fail(data_required(), "GALANN_REQUIRE_DATA", file, line, reason);
 }
 
 void skip_without_opencl_at(const char *file, int line, const char *format, ...)
 {
-    va_list args;
-    va_start(args, format);
-    skip_or_fail(opencl_required(), "GALANN_REQUIRE_OPENCL", file, line, format, args);
-    va_end(args);
+    FORMAT_REASON(reason, format);
+    skip_or_fail(opencl_required(), "GALANN_REQUIRE_OPENCL", file, line, reason);
 }
 
 int tests_exit_status(int failed)

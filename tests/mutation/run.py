@@ -24,7 +24,8 @@ folder, configured and built once, and the unmutated suite must pass
 `find` (which must occur exactly once) by `replace`, ninja, meson test,
 restore. A mutant is caught when at least one test fails or times out;
 the table names those tests and, for cmocka programs, test-cli.sh and
-unittest, the failing cases. Not part of CI: about 30-60 s per mutant on
+unittest, the failing cases (each mutant's meson output and testlog.json
+are kept in WORKDIR/logs). Not part of CI: about 30-60 s per mutant on
 two cores. Exit status 0 when every mutant was caught, 1 otherwise, 2 when
 the baseline fails.
 """
@@ -207,6 +208,9 @@ def try_mutant(m, tree, build, jobs, timeout, logs):
             return result
         left = max(10.0, timeout - (time.monotonic() - start))
         status, _, results = run_suite(build, jobs, log_path, left)
+        testlog = os.path.join(build, "meson-logs", "testlog.json")
+        if os.path.exists(testlog):
+            shutil.copy(testlog, os.path.join(logs, m["id"] + ".testlog.json"))
         caught = summarise(results)
         result["caught_by"] = caught
         if caught:
