@@ -162,6 +162,18 @@ static int open_regular_file(chunk_reader *r)
     return GALANN_OK;
 }
 
+/* The parsed rows as a dataset (which owns x and y from then on), with
+ * one more label than the largest found. */
+static int adopt_rows(double *x, int32_t *y, size_t m, size_t n, galann_dataset **out)
+{
+    int32_t max_label = 0;
+    for (size_t i = 0; i < m; i++) {
+        if (y[i] > max_label)
+            max_label = y[i];
+    }
+    return galann_dataset_adopt(x, y, m, n, (size_t)max_label + 1, out);
+}
+
 int galann_csv_load_file(const char *path, double divisor, size_t chunk_bytes, galann_dataset **out)
 {
     chunk_reader r = { NULL, path, chunk_bytes ? chunk_bytes : GALANN_CSV_CHUNK_BYTES, NULL, 0, 0, 0 };
@@ -202,12 +214,7 @@ int galann_csv_load_file(const char *path, double divisor, size_t chunk_bytes, g
     status = parse_rows(&r, &shape, divisor, x, y);
     if (status != GALANN_OK)
         goto done;
-    int32_t max_label = 0;
-    for (size_t i = 0; i < m; i++) {
-        if (y[i] > max_label)
-            max_label = y[i];
-    }
-    status = galann_dataset_adopt(x, y, m, n, (size_t)max_label + 1, out);
+    status = adopt_rows(x, y, m, n, out);
     x = NULL;
     y = NULL;
 
@@ -407,12 +414,7 @@ GALANN_API int galann_dataset_load_csv_rows(const char *path, uint64_t offset, u
     status = parse_share(&r, first + 1, count, n, x, y);
     if (status != GALANN_OK)
         goto done;
-    int32_t max_label = 0;
-    for (size_t i = 0; i < (size_t)count; i++) {
-        if (y[i] > max_label)
-            max_label = y[i];
-    }
-    status = galann_dataset_adopt(x, y, (size_t)count, n, (size_t)max_label + 1, out);
+    status = adopt_rows(x, y, (size_t)count, n, out);
     x = NULL;
     y = NULL;
 
