@@ -31,6 +31,7 @@
 
 #include "backend.h"
 #include "devices.h"
+#include "host_guard.h"
 #include "program.h"
 #include "opencl_kernels.h"
 
@@ -111,6 +112,8 @@ typedef struct opencl_state {
     int profiling;
     uint64_t evaluations, dataset_uploads;
     double seconds[N_TIMERS];
+    /* kinds of request (request_kind) already run once inside a host guard */
+    unsigned guarded_kinds;
 } opencl_state;
 
 /* A dataset on the device. */
@@ -865,17 +868,132 @@ static void opencl_profile(void *state, galann_profile *out)
     out->dataset_upload_seconds = s->seconds[T_DATASET];
 }
 
+/* ------------------------------------------- entry points, guarded */
+
+/* Every entry point that can reach the OpenCL runtime runs inside a host
+ * guard (host_guard.h), so that the signal handlers and environment
+ * variables the runtime sets when it starts or compiles do not outlive the
+ * call. An evaluation is guarded the first time each kind of request runs
+ * on a context, when the runtime may still compile for it; later ones
+ * skip the 128 sigaction calls (about 40 us) of a guard. */
+
+static int guarded_probe(void)
+{
+    ocl_host_guard g;
+    int status = ocl_host_guard_enter(&g);
+    if (status != GALANN_OK)
+        return status;
+    status = opencl_probe();
+    ocl_host_guard_leave(&g);
+    return status;
+}
+
+/* "Best available": no runtime is loaded unless the ICD configuration
+ * names a driver that could offer a GPU. */
+static int guarded_has_gpu(void)
+{
+    ocl_host_guard g;
+    if (!ocl_icd_may_have_gpu())
+        return 0;
+    if (ocl_host_guard_enter(&g) != GALANN_OK) {
+        galann_error_clear();
+        return 0;
+    }
+    int found = opencl_has_gpu();
+    ocl_host_guard_leave(&g);
+    return found;
+}
+
+static int guarded_create(const galann_backend_config *cfg, void **out)
+{
+    ocl_host_guard g;
+    int status = ocl_host_guard_enter(&g);
+    if (status != GALANN_OK)
+        return status;
+    status = opencl_create(cfg, out);
+    ocl_host_guard_leave(&g);
+    return status;
+}
+
+static void guarded_destroy(void *state)
+{
+    ocl_host_guard g;
+    if (ocl_host_guard_enter(&g) != GALANN_OK) {
+        /* freeing cannot fail: release without the guard */
+        opencl_destroy(state);
+        return;
+    }
+    opencl_destroy(state);
+    ocl_host_guard_leave(&g);
+}
+
+static unsigned request_kind(const galann_eval_request *req)
+{
+    return (req->cost ? 1u : 0u) | (req->gradient ? 2u : 0u) | (req->outputs ? 4u : 0u) |
+           (req->n_correct ? 8u : 0u);
+}
+
+static int guarded_evaluate(void *state, const galann_eval_request *req)
+{
+    opencl_state *s = state;
+    unsigned kind = 1u << request_kind(req);
+    if (s->guarded_kinds & kind)
+        return opencl_evaluate(state, req);
+    ocl_host_guard g;
+    int status = ocl_host_guard_enter(&g);
+    if (status != GALANN_OK)
+        return status;
+    status = opencl_evaluate(state, req);
+    ocl_host_guard_leave(&g);
+    if (status == GALANN_OK)
+        s->guarded_kinds |= kind;
+    return status;
+}
+
+static int guarded_list_devices(char *buf, size_t size)
+{
+    ocl_host_guard g;
+    int status = ocl_host_guard_enter(&g);
+    if (status != GALANN_OK)
+        return status;
+    status = opencl_list_devices(buf, size);
+    ocl_host_guard_leave(&g);
+    return status;
+}
+
+static int guarded_prepare_dataset(void *state, const galann_data_view *data, void **attachment)
+{
+    ocl_host_guard g;
+    int status = ocl_host_guard_enter(&g);
+    if (status != GALANN_OK)
+        return status;
+    status = opencl_prepare_dataset(state, data, attachment);
+    ocl_host_guard_leave(&g);
+    return status;
+}
+
+static void guarded_release_dataset(void *state, void *attachment)
+{
+    ocl_host_guard g;
+    if (ocl_host_guard_enter(&g) != GALANN_OK) {
+        opencl_release_dataset(state, attachment);
+        return;
+    }
+    opencl_release_dataset(state, attachment);
+    ocl_host_guard_leave(&g);
+}
+
 const galann_backend_ops galann_opencl_backend = {
     .name = "opencl",
-    .probe = opencl_probe,
-    .has_gpu = opencl_has_gpu,
-    .create = opencl_create,
-    .destroy = opencl_destroy,
-    .evaluate = opencl_evaluate,
+    .probe = guarded_probe,
+    .has_gpu = guarded_has_gpu,
+    .create = guarded_create,
+    .destroy = guarded_destroy,
+    .evaluate = guarded_evaluate,
     .set_threads = NULL,
     .describe = opencl_describe,
-    .list_devices = opencl_list_devices,
-    .prepare_dataset = opencl_prepare_dataset,
-    .release_dataset = opencl_release_dataset,
+    .list_devices = guarded_list_devices,
+    .prepare_dataset = guarded_prepare_dataset,
+    .release_dataset = guarded_release_dataset,
     .profile = opencl_profile,
 };
