@@ -1,6 +1,8 @@
 /*
- * atomic_file.c -- writing a whole file so that it is never seen half
- * written: models and datasets the library saves go through here.
+ * atomic_file.c -- the files the library reads and writes: opening only
+ * regular files for reading, and writing a whole file so that it is never
+ * seen half written (models and datasets the library saves go through
+ * here).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -8,12 +10,37 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "galann.h"
 #include "atomic_file.h"
 #include "error.h"
+
+int galann_open_regular_file(const char *path, int *fd, uint64_t *size)
+{
+    /* O_NONBLOCK: opening a FIFO without a writer would wait forever */
+    *fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (*fd < 0)
+        return galann_error_set(GALANN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    int status = GALANN_OK;
+    if (fstat(*fd, &st) != 0)
+        status = galann_error_set(GALANN_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
+    else if (!S_ISREG(st.st_mode))
+        status = galann_error_set(GALANN_ERR_IO, "%s: not a regular file", path);
+    /* reads of a regular file never block: back to ordinary reads all the same */
+    else if (fcntl(*fd, F_SETFL, fcntl(*fd, F_GETFL) & ~O_NONBLOCK) != 0)
+        status = galann_error_set(GALANN_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
+    if (status != GALANN_OK) {
+        close(*fd);
+        *fd = -1;
+        return status;
+    }
+    *size = (uint64_t)st.st_size;
+    return GALANN_OK;
+}
 
 /* Write all bytes to a fresh file beside path, flush it to disk, then
  * rename it over path: readers see the old file or the new one, never a

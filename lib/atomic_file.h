@@ -1,10 +1,20 @@
 /*
- * atomic_file.h -- replace a file's contents all at once.
+ * atomic_file.h -- the files the library reads and writes: only regular
+ * files are read, and a file's contents are replaced all at once.
  */
 #ifndef GALANN_ATOMIC_FILE_H
 #define GALANN_ATOMIC_FILE_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+/* Open path for reading if it is a regular file: *fd and its size in
+ * *size. The file is opened non-blocking and checked with fstat before
+ * anything is read, so a FIFO, a device or a directory is refused at once
+ * (GALANN_ERR_IO, "path: not a regular file") instead of blocking or
+ * reading without end. The caller closes *fd. GALANN_OK or
+ * GALANN_ERR_IO. */
+int galann_open_regular_file(const char *path, int *fd, uint64_t *size);
 
 /* Write data to a temporary file beside path, fsync it and rename it over
  * path. On failure the temporary is removed and path is untouched.

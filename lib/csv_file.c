@@ -15,7 +15,9 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <stdint.h>
+#include <unistd.h>
 
+#include "atomic_file.h"
 #include "csv.h"
 #include "dataset.h"
 #include "error.h"
@@ -151,14 +153,20 @@ static int parse_rows(chunk_reader *r, const file_shape *shape, double divisor, 
     return status;
 }
 
+/* Only a regular file, checked before anything is read: a FIFO, a device
+ * or a directory is refused at once (galann_open_regular_file). */
 static int open_regular_file(chunk_reader *r)
 {
-    r->f = fopen(r->path, "rb");
-    if (!r->f)
-        return galann_error_set(GALANN_ERR_IO, "%s: cannot open: %s", r->path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(r->f), &st) == 0 && !S_ISREG(st.st_mode))
-        return galann_error_set(GALANN_ERR_IO, "%s: not a regular file", r->path);
+    int fd;
+    uint64_t size;
+    int status = galann_open_regular_file(r->path, &fd, &size);
+    if (status != GALANN_OK)
+        return status;
+    r->f = fdopen(fd, "rb");
+    if (!r->f) {
+        close(fd);
+        return galann_error_set(GALANN_ERR_NOMEM, "%s: cannot open: %s", r->path, strerror(errno));
+    }
     return GALANN_OK;
 }
 

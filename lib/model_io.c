@@ -8,13 +8,15 @@
  *   n_params u64 | n_params x weight f64 | CRC-32 of all before, u32.
  * Loading never trusts a size before checking it against the bytes that
  * are really there, so a corrupt file cannot make it read out of bounds or
- * allocate absurd amounts.
+ * allocate absurd amounts; a file is read only when it is a regular file,
+ * and never beyond what its header describes.
  */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "model.h"
 #include "error.h"
@@ -257,6 +259,112 @@ GALANN_API int galann_model_save(const galann_model *m, const char *path)
     return status;
 }
 
+/* The fixed fields and the largest layer table: the most of a file read
+ * before its header says how long the file should be. */
+#define MODEL_PREFIX_MAX (24 + 8 * (size_t)MODEL_MAX_LAYERS + 16)
+
+/* The length of the whole model file whose first got bytes are p, as its
+ * header and layer sizes describe it; 0 when those bytes describe no
+ * model (galann_model_load_buffer then says why). */
+static uint64_t described_size(const unsigned char *p, size_t got)
+{
+    if (got < 24 || memcmp(p, MODEL_MAGIC, 8) != 0)
+        return 0;
+    uint64_t layers = get_u64(p + 16);
+    if (layers < 2 || layers > MODEL_MAX_LAYERS || got < 24 + 8 * layers)
+        return 0;
+    size_t sizes[MODEL_MAX_LAYERS];
+    for (size_t l = 0; l < layers; l++) {
+        uint64_t s = get_u64(p + 24 + 8 * l);
+        if (s == 0 || s > MODEL_MAX_LAYER_SIZE)
+            return 0;
+        sizes[l] = (size_t)s;
+    }
+    uint64_t fixed = 24 + 8 * layers + 16 + 4;
+    size_t n_params = galann_count_params(sizes, (size_t)layers);
+    if (n_params == 0 || n_params > (UINT64_MAX - fixed) / 8)
+        return 0;
+    return fixed + 8 * (uint64_t)n_params;
+}
+
+/* Read until n bytes or the end of the file; the count, or -1. */
+static ssize_t read_fully(int fd, unsigned char *buf, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            break;
+        got += (size_t)r;
+    }
+    return (ssize_t)got;
+}
+
+/* The file's bytes: the header first, then no more than the header
+ * describes (one byte more shows a file that grew meanwhile). A file
+ * longer than its header describes is refused before the rest is read. */
+static int read_model_file(const char *path, unsigned char **out, size_t *size)
+{
+    int fd;
+    uint64_t file_size;
+    int status = galann_open_regular_file(path, &fd, &file_size);
+    if (status != GALANN_OK)
+        return status;
+    unsigned char *buf = malloc(MODEL_PREFIX_MAX);
+    ssize_t got = buf ? read_fully(fd, buf, MODEL_PREFIX_MAX) : 0;
+    if (!buf) {
+        status = galann_error_set(GALANN_ERR_NOMEM, "%s: out of memory", path);
+        goto done;
+    }
+    if (got < 0) {
+        status = galann_error_set(GALANN_ERR_IO, "%s: read failed: %s", path, strerror(errno));
+        goto done;
+    }
+    *size = (size_t)got;
+    uint64_t described = described_size(buf, *size);
+    if (described == 0)
+        goto done;
+    if (file_size > described) {
+        status = galann_error_set(GALANN_ERR_FORMAT, "%s: model has %llu unexpected bytes after the checksum "
+                                  "(the file has %llu bytes, its header describes %llu)", path,
+                                  (unsigned long long)(file_size - described), (unsigned long long)file_size,
+                                  (unsigned long long)described);
+        goto done;
+    }
+    if (described <= *size)
+        goto done;
+    if (described >= SIZE_MAX) {
+        status = galann_error_set(GALANN_ERR_NOMEM, "%s: a model of %llu bytes does not fit in memory", path,
+                                  (unsigned long long)described);
+        goto done;
+    }
+    unsigned char *bigger = realloc(buf, (size_t)described + 1);
+    if (!bigger) {
+        status = galann_error_set(GALANN_ERR_NOMEM, "%s: out of memory for %llu bytes", path,
+                                  (unsigned long long)described);
+        goto done;
+    }
+    buf = bigger;
+    got = read_fully(fd, buf + *size, (size_t)described + 1 - *size);
+    if (got < 0)
+        status = galann_error_set(GALANN_ERR_IO, "%s: read failed: %s", path, strerror(errno));
+    else
+        *size += (size_t)got;
+
+done:
+    close(fd);
+    if (status != GALANN_OK) {
+        free(buf);
+        buf = NULL;
+    }
+    *out = buf;
+    return status;
+}
+
 GALANN_API int galann_model_load(const char *path, galann_model **out)
 {
     galann_error_clear();
@@ -265,31 +373,9 @@ GALANN_API int galann_model_load(const char *path, galann_model **out)
     *out = NULL;
     if (!path)
         return galann_error_set(GALANN_ERR_INVALID, "galann_model_load: path is NULL");
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return galann_error_set(GALANN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     unsigned char *buf = NULL;
-    size_t size = 0, cap = 0;
-    int status = GALANN_OK;
-    for (;;) {
-        if (size == cap) {
-            cap = cap ? cap * 2 : 65536;
-            unsigned char *bigger = realloc(buf, cap);
-            if (!bigger) {
-                status = galann_error_set(GALANN_ERR_NOMEM, "%s: out of memory", path);
-                break;
-            }
-            buf = bigger;
-        }
-        size_t got = fread(buf + size, 1, cap - size, f);
-        size += got;
-        if (got == 0) {
-            if (ferror(f))
-                status = galann_error_set(GALANN_ERR_IO, "%s: read failed", path);
-            break;
-        }
-    }
-    fclose(f);
+    size_t size = 0;
+    int status = read_model_file(path, &buf, &size);
     if (status == GALANN_OK) {
         status = galann_model_load_buffer(buf, size, out);
         if (status != GALANN_OK) {
