@@ -66,7 +66,8 @@ typedef enum galann_status {
     GALANN_ERR_NONFINITE = 7,    /* NaN or infinity in inputs or results */
     GALANN_ERR_FORMAT = 8,       /* model file or buffer is not a valid model */
     GALANN_ERR_BACKEND = 9,      /* a backend failed at run time (kernel build, device error) */
-    GALANN_ERR_CANCELLED = 10    /* a callback asked to stop */
+    GALANN_ERR_CANCELLED = 10,   /* a callback asked to stop */
+    GALANN_ERR_BUSY = 11         /* the context is in use by another call (one call at a time) */
 } galann_status;
 
 /* Fixed English text for a status; never NULL, also for unknown codes. */
@@ -80,7 +81,8 @@ GALANN_API const char *galann_last_error(void);
 /* ---------------------------------------------------------------- context */
 
 /* A compute context: one backend instance with its settings, thread pool
- * and device state. Use one context from one thread at a time. */
+ * and device state. Use one context from one thread at a time: a call
+ * made while another call uses the context returns GALANN_ERR_BUSY. */
 typedef struct galann_context galann_context;
 
 /* Options for galann_context_new_ex. Fill with galann_context_options_init

@@ -69,8 +69,8 @@ static void add_regularisation(const galann_net_view *net, double lambda, size_t
         *cost += lambda / (2.0 * (double)m) * (sum_of_squares + carry);
 }
 
-int galann_evaluate(const char *who, galann_context *c, const galann_model *m, const galann_dataset *d,
-                    const galann_evaluation *e)
+static int evaluate_claimed(const char *who, galann_context *c, const galann_model *m, const galann_dataset *d,
+                            const galann_evaluation *e)
 {
     int status = check_shapes(who, c, m, d);
     if (status != GALANN_OK)
@@ -158,6 +158,19 @@ int galann_evaluate(const char *who, galann_context *c, const galann_model *m, c
         }
     }
     return GALANN_OK;
+}
+
+/* One evaluation holds the context throughout: a concurrent call gets
+ * GALANN_ERR_BUSY (context.c). */
+int galann_evaluate(const char *who, galann_context *c, const galann_model *m, const galann_dataset *d,
+                    const galann_evaluation *e)
+{
+    int status = galann_context_enter(c, who);
+    if (status != GALANN_OK)
+        return status;
+    status = evaluate_claimed(who, c, m, d, e);
+    galann_context_leave(c);
+    return status;
 }
 
 static int check_output(const char *who, const void *p)

@@ -5,6 +5,12 @@
  *
  * The environment is consulted only where the caller left a choice open
  * (backend NULL, threads 0, device NULL): an explicit argument always wins.
+ *
+ * A context serves one call at a time. Every call that uses it claims it
+ * (galann_context_enter, an atomic flag): a second call meanwhile, from
+ * another thread or from a callback inside the first, returns
+ * GALANN_ERR_BUSY at once instead of deadlocking in the backend's thread
+ * pool or mixing two evaluations' sums.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,6 +24,22 @@
 #include "registry.h"
 
 #define MAX_THREADS 1024
+
+int galann_context_enter(galann_context *c, const char *who)
+{
+    if (!c)
+        return GALANN_OK;
+    if (atomic_flag_test_and_set_explicit(&c->busy, memory_order_acquire))
+        return galann_error_set(GALANN_ERR_BUSY, "%s: the context is busy with another call (a context serves one "
+                                "call at a time: use one context per thread)", who);
+    return GALANN_OK;
+}
+
+void galann_context_leave(galann_context *c)
+{
+    if (c)
+        atomic_flag_clear_explicit(&c->busy, memory_order_release);
+}
 
 GALANN_API void galann_context_options_init_size(galann_context_options *opts, size_t size)
 {
@@ -115,6 +137,7 @@ GALANN_API int galann_context_new_ex(const char *backend, const galann_context_o
         free(c);
         return galann_error_set(GALANN_ERR_NOMEM, "cannot create a context lock");
     }
+    atomic_flag_clear(&c->busy);
     c->ops = ops;
     c->threads = ops->set_threads ? o.threads : 1;
     c->profiling = o.profile;
@@ -165,9 +188,13 @@ GALANN_API int galann_context_set_threads(galann_context *c, int n)
                                     c->ops->name, n);
         return GALANN_OK;
     }
-    int status = c->ops->set_threads(c->state, n);
+    int status = galann_context_enter(c, "galann_context_set_threads");
+    if (status != GALANN_OK)
+        return status;
+    status = c->ops->set_threads(c->state, n);
     if (status == GALANN_OK)
         c->threads = n;
+    galann_context_leave(c);
     return status;
 }
 
@@ -181,10 +208,18 @@ GALANN_API int galann_context_describe(const galann_context *c, char *buf, size_
     galann_error_clear();
     if (!c || !buf || size == 0)
         return galann_error_set(GALANN_ERR_INVALID, "galann_context_describe: NULL argument or empty buffer");
-    if (c->ops->describe)
-        return c->ops->describe(c->state, buf, size);
-    snprintf(buf, size, "%s", c->ops->name);
-    return GALANN_OK;
+    if (!c->ops->describe) {
+        snprintf(buf, size, "%s", c->ops->name);
+        return GALANN_OK;
+    }
+    /* the backend's profile counters change during a call */
+    galann_context *mutable = (galann_context *)c;
+    int status = galann_context_enter(mutable, "galann_context_describe");
+    if (status != GALANN_OK)
+        return status;
+    status = c->ops->describe(c->state, buf, size);
+    galann_context_leave(mutable);
+    return status;
 }
 
 GALANN_API int galann_context_profile(const galann_context *c, galann_profile *out)
@@ -195,6 +230,11 @@ GALANN_API int galann_context_profile(const galann_context *c, galann_profile *o
     size_t size = out->struct_size;
     if (size == 0 || size > sizeof(galann_profile))
         size = sizeof(galann_profile);
+    /* the counters change during a call */
+    galann_context *mutable = (galann_context *)c;
+    int status = galann_context_enter(mutable, "galann_context_profile");
+    if (status != GALANN_OK)
+        return status;
     galann_profile p;
     memset(&p, 0, sizeof p);
     p.evaluations = c->evaluations;
@@ -202,6 +242,7 @@ GALANN_API int galann_context_profile(const galann_context *c, galann_profile *o
     p.combine_seconds = c->combine_seconds;
     if (c->ops->profile)
         c->ops->profile(c->state, &p);
+    galann_context_leave(mutable);
     p.struct_size = size;
     memcpy(out, &p, size);
     return GALANN_OK;

@@ -5,6 +5,7 @@
 #define GALANN_CONTEXT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "galann.h"
 #include "backend.h"
@@ -13,6 +14,11 @@ struct galann_attachment;
 struct galann_exact_sum;
 
 struct galann_context {
+    /* Set for the duration of every call that uses the context
+     * (galann_context_enter): a second call meanwhile, from another thread
+     * or from a callback inside the first, gets GALANN_ERR_BUSY instead of
+     * sharing the backend's state. */
+    atomic_flag busy;
     const galann_backend_ops *ops;
     void *state;           /* the backend's, from ops->create */
     int threads;
@@ -34,5 +40,13 @@ struct galann_context {
     struct galann_exact_sum *sums;
     double *rounded;       /* the sums rounded by the backend, n_params + 1 */
 };
+
+/* Claim the context for one call: GALANN_OK, or GALANN_ERR_BUSY with a
+ * message naming who when another call holds it. A NULL context is left
+ * to the caller's own check (GALANN_OK). */
+int galann_context_enter(galann_context *c, const char *who);
+
+/* Release the claim galann_context_enter made. */
+void galann_context_leave(galann_context *c);
 
 #endif /* GALANN_CONTEXT_H */

@@ -28,6 +28,7 @@ GALANN_API const char *galann_strerror(int status)
     case GALANN_ERR_FORMAT: return "invalid model format";
     case GALANN_ERR_BACKEND: return "backend failure";
     case GALANN_ERR_CANCELLED: return "cancelled";
+    case GALANN_ERR_BUSY: return "context busy";
     default: return "unknown status";
     }
 }

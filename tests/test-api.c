@@ -132,6 +132,7 @@ static void strerror_gives_fixed_text_for_every_status(void **state)
         { GALANN_ERR_FORMAT, "invalid model format" },
         { GALANN_ERR_BACKEND, "backend failure" },
         { GALANN_ERR_CANCELLED, "cancelled" },
+        { GALANN_ERR_BUSY, "context busy" },
     };
     size_t n = sizeof table / sizeof table[0];
     for (size_t i = 0; i < n; i++) {
@@ -141,7 +142,7 @@ static void strerror_gives_fixed_text_for_every_status(void **state)
         for (size_t j = 0; j < i; j++)
             assert_string_not_equal(text, galann_strerror(table[j].status));
     }
-    static const int unknown[] = { -1, 11, 12, 1000, INT32_MIN, INT32_MAX };
+    static const int unknown[] = { -1, 12, 13, 1000, INT32_MIN, INT32_MAX };
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         const char *text = galann_strerror(unknown[i]);
         assert_non_null(text);

@@ -531,10 +531,15 @@ class Context(_Owned):
     backend: "reference", "blas", "opencl" or None (GALANN_BACKEND, else
     the best available); threads: worker threads (None = GALANN_THREADS or
     the CPU count); device: OpenCL device index or name substring.
-    Use a context from one thread at a time.
+
+    A C context serves one call at a time; this class serialises its
+    calls with a lock, so threads that share a Context take turns (a
+    callback inside fit may still use the same Context: the lock is
+    reentrant). Give each thread its own Context to run in parallel.
     """
 
     def __init__(self, backend=None, threads=None, device=None, cache_dir=None, profile=False):
+        self._calls = threading.RLock()
         opts = _lib.ContextOptions()
         lib.context_options_init_size(byref(opts), ctypes.sizeof(opts))
         opts.threads = 0 if threads is None else int(threads)
@@ -557,11 +562,13 @@ class Context(_Owned):
 
     @threads.setter
     def threads(self, n):
-        lib.context_set_threads(self._ptr, int(n))
+        with self._calls, _in_use(self) as (c,):
+            lib.context_set_threads(c, int(n))
 
     def describe(self):
         buf = ctypes.create_string_buffer(1024)
-        lib.context_describe(self._ptr, buf, len(buf))
+        with self._calls, _in_use(self) as (c,):
+            lib.context_describe(c, buf, len(buf))
         return _lib.decode(buf.value)
 
     def __repr__(self):
@@ -571,11 +578,14 @@ class Context(_Owned):
 
     # --- computing
 
+    @contextlib.contextmanager
     def _use(self, model, data):
-        """Check the argument types, then hold all three handles for a call."""
+        """Check the argument types, then take this context's turn and hold
+        all three handles for a call."""
         _require(model, Model, "model")
         _require(data, Dataset, "data")
-        return _in_use(self, model, data)
+        with self._calls, _in_use(self, model, data) as pointers:
+            yield pointers
 
     def cost(self, model, data, lam=1.0):
         """The regularised cross-entropy cost J(theta)."""
@@ -632,7 +642,8 @@ class Context(_Owned):
         fields (evaluations, seconds; device split with profile=True)."""
         p = _lib.Profile()
         p.struct_size = ctypes.sizeof(p)
-        lib.context_profile(self._ptr, byref(p))
+        with self._calls, _in_use(self) as (c,):
+            lib.context_profile(c, byref(p))
         return {name: getattr(p, name) for name, _ in _lib.Profile._fields_ if name != "struct_size"}
 
     def fit(self, model, train, lam=1.0, maxiter=600, gtol=1e-5, validation=None,
@@ -683,7 +694,7 @@ class Context(_Owned):
         report = _lib.FitReportC()
         report.struct_size = ctypes.sizeof(report)
         held = (self, model, train) + ((validation,) if validation is not None else ())
-        with guard, _in_use(*held) as pointers:
+        with self._calls, guard, _in_use(*held) as pointers:
             c, m, d = pointers[:3]
             if validation is not None:
                 opts.validation = pointers[3]

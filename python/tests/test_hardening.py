@@ -1,0 +1,83 @@
+"""Misuse that must fail cleanly: one Context shared by threads, values
+out of range, messages that keep their reason."""
+
+import threading
+import unittest
+
+import numpy as np
+
+import galann
+from galann import _lib
+
+
+def small_set(seed=5, m=300, n=16, k=3):
+    rng = np.random.default_rng(seed)
+    return galann.Dataset(rng.random((m, n)), np.arange(m) % k)
+
+
+class SharedContextTest(unittest.TestCase):
+    """Threads sharing one Context take turns: every result is the one a
+    single thread gets, bit for bit (a crash or a hang before)."""
+
+    def run_threads(self, work, n_threads=2):
+        results, errors = [None] * n_threads, []
+
+        def run(i):
+            try:
+                results[i] = work(i)
+            except BaseException as e:  # noqa: B902 - reported below
+                errors.append(e)
+
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(n_threads)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+            self.assertFalse(t.is_alive(), "a thread hung on the shared Context")
+        if errors:
+            raise errors[0]
+        return results
+
+    def test_two_threads_fitting_on_one_context_get_the_single_thread_model(self):
+        with small_set() as data, galann.Model([16, 5, 3]) as start, \
+                galann.Context("blas", threads=2) as ctx:
+            start.init_random(917)
+            with start.copy() as alone:
+                ctx.fit(alone, data, maxiter=25)
+                expected = alone.params
+            models = [start.copy() for _ in range(2)]
+            try:
+                reports = self.run_threads(lambda i: ctx.fit(models[i], data, maxiter=25))
+                for i in range(2):
+                    self.assertEqual(reports[i].iterations, 25)
+                    np.testing.assert_array_equal(models[i].params, expected)
+            finally:
+                for m in models:
+                    m.close()
+
+    def test_two_threads_hammering_one_context_get_the_single_thread_numbers(self):
+        with small_set() as data, galann.Model([16, 5, 3]) as model, \
+                galann.Context("blas", threads=2) as ctx:
+            model.init_random(3)
+            expected_cost, expected_grad = ctx.cost_gradient(model, data)
+
+            def work(i):
+                wrong = 0
+                for r in range(200):
+                    cost, grad = ctx.cost_gradient(model, data)
+                    wrong += cost != expected_cost or not np.array_equal(grad, expected_grad)
+                    if i == 1 and r % 10 == 0:
+                        ctx.threads = 1 + r // 10 % 2  # the same bits for any count
+                        ctx.profile()
+                return wrong
+
+            self.assertEqual(self.run_threads(work), [0, 0])
+
+    def test_busy_status_has_a_name(self):
+        self.assertEqual(_lib.ERR_BUSY, 11)
+        self.assertEqual(_lib.STATUS_NAMES[_lib.ERR_BUSY], "GALANN_ERR_BUSY")
+        self.assertEqual(_lib.decode(_lib.lib.strerror(_lib.ERR_BUSY)), "context busy")
+
+
+if __name__ == "__main__":
+    unittest.main()
