@@ -1,8 +1,17 @@
 /*
  * program.c -- building the kernels, with the binary cache (see program.h).
+ *
+ * The cache trusts only what this user wrote: the folder must belong to
+ * the user and be writable by no one else (it is created 0700), every file
+ * read must belong to the user and be writable by no one else, and each
+ * binary carries a SipHash-2-4 tag keyed with a random secret kept in the
+ * folder (CACHE_KEY_FILE, mode 0600). A file that fails any of these is
+ * not given to the driver: the kernels are built from source and the file
+ * is replaced. A folder that fails is not used at all.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +25,7 @@
 /* The cache file: this header, then the driver's binary. Native byte
  * order: the cache belongs to one machine. */
 #define CACHE_MAGIC "GALANNCL"
-#define CACHE_FORMAT 1u
+#define CACHE_FORMAT 2u  /* 1: an unkeyed checksum, no longer trusted */
 
 typedef struct cache_header {
     char magic[8];
@@ -24,8 +33,12 @@ typedef struct cache_header {
     uint32_t reserved;
     uint64_t key;       /* the hash in the file name, against renamed files */
     uint64_t size;      /* bytes of binary that follow */
-    uint64_t checksum;  /* galann_hash64 of those bytes */
+    uint64_t tag;       /* SipHash-2-4 of the fields above and the binary, with the folder's secret */
 } cache_header;
+
+/* The folder's secret: 16 random bytes, the SipHash key. */
+#define CACHE_KEY_FILE "galann-cache.key"
+#define CACHE_SECRET_BYTES 16
 
 /* Cached binaries larger than this are not trusted (nor written). */
 #define CACHE_MAX_BINARY ((size_t)256 << 20)
@@ -142,20 +155,175 @@ static int write_fully(int fd, const void *buf, size_t size)
     return 0;
 }
 
-/* The cached binary for key, checked; NULL when absent or damaged. */
-static unsigned char *cache_read(const char *path, uint64_t key, size_t *size)
+/* ----------------------------------------------------- SipHash-2-4 */
+
+/* SipHash-2-4 (Aumasson and Bernstein, 2012): a keyed 64-bit tag that
+ * cannot be forged without the key, unlike an unkeyed checksum. Two
+ * parts: the header fields, then the binary. */
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+
+typedef struct siphash {
+    uint64_t v0, v1, v2, v3;
+    uint64_t tail;   /* pending bytes, little-endian */
+    size_t count;    /* bytes so far */
+} siphash;
+
+static uint64_t load_le64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static void sip_round(siphash *s)
+{
+    s->v0 += s->v1; s->v1 = ROTL(s->v1, 13); s->v1 ^= s->v0; s->v0 = ROTL(s->v0, 32);
+    s->v2 += s->v3; s->v3 = ROTL(s->v3, 16); s->v3 ^= s->v2;
+    s->v0 += s->v3; s->v3 = ROTL(s->v3, 21); s->v3 ^= s->v0;
+    s->v2 += s->v1; s->v1 = ROTL(s->v1, 17); s->v1 ^= s->v2; s->v2 = ROTL(s->v2, 32);
+}
+
+static void sip_block(siphash *s, uint64_t m)
+{
+    s->v3 ^= m;
+    sip_round(s);
+    sip_round(s);
+    s->v0 ^= m;
+}
+
+static void sip_init(siphash *s, const unsigned char key[CACHE_SECRET_BYTES])
+{
+    uint64_t k0 = load_le64(key), k1 = load_le64(key + 8);
+    s->v0 = k0 ^ 0x736f6d6570736575ull;
+    s->v1 = k1 ^ 0x646f72616e646f6dull;
+    s->v2 = k0 ^ 0x6c7967656e657261ull;
+    s->v3 = k1 ^ 0x7465646279746573ull;
+    s->tail = 0;
+    s->count = 0;
+}
+
+static void sip_update(siphash *s, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < n; i++) {
+        s->tail |= (uint64_t)p[i] << (8 * (s->count % 8));
+        if (++s->count % 8 == 0) {
+            sip_block(s, s->tail);
+            s->tail = 0;
+        }
+    }
+}
+
+static uint64_t sip_final(siphash *s)
+{
+    sip_block(s, s->tail | ((uint64_t)(s->count & 0xff) << 56));
+    s->v2 ^= 0xff;
+    for (int i = 0; i < 4; i++)
+        sip_round(s);
+    return s->v0 ^ s->v1 ^ s->v2 ^ s->v3;
+}
+
+/* The tag of a cache file: every header field but the tag, then the
+ * binary. */
+static uint64_t cache_tag(const unsigned char secret[CACHE_SECRET_BYTES], const cache_header *h,
+                          const unsigned char *binary)
+{
+    siphash s;
+    sip_init(&s, secret);
+    sip_update(&s, h, offsetof(cache_header, tag));
+    sip_update(&s, binary, (size_t)h->size);
+    return sip_final(&s);
+}
+
+/* ------------------------------------------------- what may be trusted */
+
+/* A folder or file this user owns that no one else may write to; a
+ * secret must not be readable by others either. */
+static int owned_and_private(const struct stat *st, mode_t forbidden)
+{
+    return st->st_uid == geteuid() && (st->st_mode & forbidden) == 0;
+}
+
+/* Open a regular file of the cache for reading if it can be trusted:
+ * -1 when it is absent, a link, another user's, or writable by others. */
+static int open_trusted(const char *path, mode_t forbidden, struct stat *st)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode) || !owned_and_private(st, forbidden)) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* A new secret, written to a private file and linked into place: another
+ * process creating one at the same time either wins or loses whole. When
+ * replace is set (the old one is not to be trusted) it is renamed over. */
+static void create_secret(const char *dir, const char *path, int replace)
+{
+    unsigned char secret[CACHE_SECRET_BYTES];
+    char temp[PATH_CAPACITY];
+    int source = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    int ok = source >= 0 && read_fully(source, secret, sizeof secret) == 0;
+    if (source >= 0)
+        close(source);
+    int n = snprintf(temp, sizeof temp, "%s/.key-XXXXXX", dir);
+    if (!ok || n <= 0 || (size_t)n >= sizeof temp)
+        return;
+    int fd = mkstemp(temp);  /* mode 0600 */
+    if (fd < 0)
+        return;
+    ok = write_fully(fd, secret, sizeof secret) == 0;
+    ok = close(fd) == 0 && ok;
+    if (ok)
+        ok = replace ? rename(temp, path) == 0 : link(temp, path) == 0;
+    unlink(temp);  /* after link (or a failure); gone already after rename */
+}
+
+/* The folder's secret, made when missing or untrustworthy; 0 when the
+ * folder itself cannot be trusted or no secret can be had. */
+static int cache_secret(const char *dir, unsigned char secret[CACHE_SECRET_BYTES])
+{
+    char path[PATH_CAPACITY];
+    struct stat st;
+    if (make_directories(dir) != 0 || stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) ||
+        !owned_and_private(&st, S_IWGRP | S_IWOTH))
+        return 0;
+    int n = snprintf(path, sizeof path, "%s/%s", dir, CACHE_KEY_FILE);
+    if (n <= 0 || (size_t)n >= sizeof path)
+        return 0;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        int fd = open_trusted(path, S_IRWXG | S_IRWXO, &st);
+        if (fd >= 0) {
+            int ok = st.st_size == CACHE_SECRET_BYTES && read_fully(fd, secret, CACHE_SECRET_BYTES) == 0;
+            close(fd);
+            if (ok)
+                return 1;
+        }
+        create_secret(dir, path, access(path, F_OK) == 0);
+    }
+    return 0;
+}
+
+/* The cached binary for key, checked; NULL when absent, untrusted or
+ * damaged. */
+static unsigned char *cache_read(const char *path, uint64_t key, const unsigned char *secret, size_t *size)
 {
     unsigned char *binary = NULL;
-    int fd = open(path, O_RDONLY);
+    struct stat st;
+    int fd = open_trusted(path, S_IWGRP | S_IWOTH, &st);
     if (fd < 0)
         return NULL;
     cache_header h;
     if (read_fully(fd, &h, sizeof h) != 0 || memcmp(h.magic, CACHE_MAGIC, sizeof h.magic) != 0 ||
-        h.format != CACHE_FORMAT || h.key != key || h.size == 0 || h.size > CACHE_MAX_BINARY)
+        h.format != CACHE_FORMAT || h.key != key || h.size == 0 || h.size > CACHE_MAX_BINARY ||
+        (uint64_t)st.st_size != sizeof h + h.size)
         goto fail;
     binary = malloc((size_t)h.size);
-    if (!binary || read_fully(fd, binary, (size_t)h.size) != 0 ||
-        galann_hash64(binary, (size_t)h.size, 0) != h.checksum)
+    if (!binary || read_fully(fd, binary, (size_t)h.size) != 0 || cache_tag(secret, &h, binary) != h.tag)
         goto fail;
     close(fd);
     *size = (size_t)h.size;
@@ -169,15 +337,16 @@ fail:
 
 /* Write the binary beside its final name and rename it into place, so
  * that a reader sees the old file, the new one or none, never a part. */
-static void cache_write(const char *dir, const char *path, uint64_t key, const unsigned char *binary, size_t size)
+static void cache_write(const char *dir, const char *path, uint64_t key, const unsigned char *secret,
+                        const unsigned char *binary, size_t size)
 {
     char temp[PATH_CAPACITY];
-    if (size == 0 || size > CACHE_MAX_BINARY || make_directories(dir) != 0)
+    if (size == 0 || size > CACHE_MAX_BINARY)
         return;
     int n = snprintf(temp, sizeof temp, "%s/.opencl-XXXXXX", dir);
     if (n <= 0 || (size_t)n >= sizeof temp)
         return;
-    int fd = mkstemp(temp);
+    int fd = mkstemp(temp);  /* mode 0600 */
     if (fd < 0)
         return;
     cache_header h;
@@ -186,7 +355,7 @@ static void cache_write(const char *dir, const char *path, uint64_t key, const u
     h.format = CACHE_FORMAT;
     h.key = key;
     h.size = size;
-    h.checksum = galann_hash64(binary, size, 0);
+    h.tag = cache_tag(secret, &h, binary);
     int ok = write_fully(fd, &h, sizeof h) == 0 && write_fully(fd, binary, size) == 0;
     ok = close(fd) == 0 && ok;
     if (!ok || rename(temp, path) != 0)
@@ -270,9 +439,10 @@ fail:
 int ocl_program_build(const ocl_program_request *req, cl_program *out, int *from_cache)
 {
     char dir[PATH_CAPACITY], path[PATH_CAPACITY];
+    unsigned char secret[CACHE_SECRET_BYTES];
     *out = NULL;
     *from_cache = 0;
-    int cached = ocl_cache_dir(req->cache_dir, dir, sizeof dir);
+    int cached = ocl_cache_dir(req->cache_dir, dir, sizeof dir) && cache_secret(dir, secret);
     uint64_t key = 0;
     if (cached) {
         key = cache_key(req);
@@ -281,7 +451,7 @@ int ocl_program_build(const ocl_program_request *req, cl_program *out, int *from
 
     if (cached && req->read_cache) {
         size_t size = 0;
-        unsigned char *binary = cache_read(path, key, &size);
+        unsigned char *binary = cache_read(path, key, secret, &size);
         if (binary) {
             cl_program program = build_from_binary(req, binary, size);
             free(binary);
@@ -301,7 +471,7 @@ int ocl_program_build(const ocl_program_request *req, cl_program *out, int *from
         size_t size = 0;
         unsigned char *binary = program_binary(program, &size);
         if (binary)
-            cache_write(dir, path, key, binary, size);
+            cache_write(dir, path, key, secret, binary, size);
         free(binary);
     }
     *out = program;

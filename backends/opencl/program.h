@@ -5,9 +5,12 @@
  * The cache file is named by a hash of everything the binary depends on:
  * platform, device, driver version, kernel source and build options. It is
  * written atomically (a temporary file renamed into place) and checked
- * (magic, key, size, checksum) before the driver sees it; any failure to
- * read or load it falls back to building from source. Cache failures are
- * never errors and nothing is printed.
+ * before the driver sees it: this user's regular file, writable by no one
+ * else, in a folder of this user's writable by no one else, with the right
+ * magic, key and size, and a SipHash-2-4 tag keyed with the folder's own
+ * random secret (so a file this library did not write there is rebuilt).
+ * Any failure to read or load it falls back to building from source.
+ * Cache failures are never errors and nothing is printed.
  *
  * Not here: choosing the device or creating kernels (opencl.c).
  */
