@@ -16,9 +16,11 @@
  * GALANN_ERR_IO. */
 int galann_open_regular_file(const char *path, int *fd, uint64_t *size);
 
-/* Write data to a temporary file beside path, fsync it and rename it over
- * path. On failure the temporary is removed and path is untouched.
- * GALANN_OK, GALANN_ERR_IO or GALANN_ERR_NOMEM. */
+/* Write data to a temporary file beside path (a name that fits NAME_MAX),
+ * fsync it, rename it over path and fsync the folder. On failure the
+ * temporary is removed and path is untouched. Temporaries of path left by
+ * killed saves are removed first; a running save's (it holds an flock)
+ * never. GALANN_OK, GALANN_ERR_IO or GALANN_ERR_NOMEM. */
 int galann_write_file_atomically(const char *path, const void *data, size_t size);
 
 #endif /* GALANN_ATOMIC_FILE_H */
