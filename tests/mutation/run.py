@@ -326,8 +326,12 @@ def main(argv=None):
     copy_tree(tree, args.rev, args.source and os.path.abspath(args.source))
     os.makedirs(logs)
     os.symlink(shared_folder(), os.path.join(workdir, "shared"))
-    source = (f"`{args.rev}` of {REPO}" if args.rev else f"the folder {os.path.abspath(args.source)}"
-              if args.source else f"the working tree of {REPO}")
+    if args.rev:
+        commit = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", args.rev], capture_output=True,
+                                text=True).stdout.strip()
+        source = f"`{args.rev}` ({commit}) of {REPO}"
+    else:
+        source = f"the folder {os.path.abspath(args.source)}" if args.source else f"the working tree of {REPO}"
     log(f"copied {source} to {tree}; shared data: {shared_folder()}")
 
     base_log = os.path.join(logs, "baseline.log")
