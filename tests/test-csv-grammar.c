@@ -216,11 +216,23 @@ static void expect_feature_accepted(const number_case *c, const placement *where
     }
 }
 
+/* The field as a message quotes it: its first 40 bytes, control bytes as
+ * \xNN. */
+static void quote_field(const char *field, char *quoted, size_t size)
+{
+    size_t at = (size_t)snprintf(quoted, size, "\"");
+    for (size_t i = 0; field[i] && i < 40 && at + 6 < size; i++) {
+        unsigned char c = (unsigned char)field[i];
+        at += (size_t)snprintf(quoted + at, size - at, c < 0x20 || c == 0x7f ? "\\x%02x" : "%c", c);
+    }
+    snprintf(quoted + at, size - at, "\"");
+}
+
 /* A refusal names the line and the field and quotes the field's text (its
  * first 40 characters); an empty field is called empty. */
 static void expect_refused(const char *field, const placement *where, const char *what)
 {
-    char text[256], name[64], place[64], quoted[64];
+    char text[256], name[64], place[64], quoted[200];
     snprintf(text, sizeof text, where->format, field);
     size_t line = line_of(where->format);
     if (where->field == 1)
@@ -228,7 +240,7 @@ static void expect_refused(const char *field, const placement *where, const char
     else
         snprintf(place, sizeof place, ":%zu: field %zu ", line, where->field);
     if (*field)
-        snprintf(quoted, sizeof quoted, "\"%.40s\"", field);
+        quote_field(field, quoted, sizeof quoted);
     else
         snprintf(quoted, sizeof quoted, "empty");
     for (size_t reader = 0; reader < N_READERS; reader++) {

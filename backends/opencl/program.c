@@ -420,8 +420,9 @@ static int build_from_source(const ocl_program_request *req, cl_program *out)
             log[size] = '\0';
         else if (log)
             log[0] = '\0';
-        /* galann_error_set truncates to its buffer: the log's first
-         * lines, with the first error, survive. */
+        /* galann_error_set keeps the start and the end of a message too
+         * long for its buffer: the log's first lines, with the first
+         * error, survive. */
         status = galann_error_set(GALANN_ERR_BACKEND, "opencl: kernel build failed: %s (%d), options \"%s\": %s",
                                   ocl_error_name(err), (int)err, req->options, log && *log ? log : "(no log)");
         goto fail;

@@ -82,8 +82,10 @@ class GalannError(RuntimeError):
         super().__init__(self.status, message)
 
     def __str__(self):
-        where = f"{self.function}: " if self.function else ""
         text = self.message or self.strerror
+        # most messages already start with the function's name
+        named = self.function and not text.startswith(f"{self.function}:")
+        where = f"{self.function}: " if named else ""
         return f"{where}{text} ({self.name}: {self.strerror})"
 
 

@@ -79,5 +79,21 @@ class SharedContextTest(unittest.TestCase):
         self.assertEqual(_lib.decode(_lib.lib.strerror(_lib.ERR_BUSY)), "context busy")
 
 
+class MessageTest(unittest.TestCase):
+    def test_function_name_is_not_repeated(self):
+        with self.assertRaises(galann.GalannError) as caught:
+            galann.Model([4])
+        self.assertEqual(str(caught.exception),
+                         "galann_model_new: a network needs at least 2 layers, got 1 "
+                         "(GALANN_ERR_INVALID: invalid argument)")
+
+    def test_function_is_named_when_the_message_does_not_name_it(self):
+        with self.assertRaises(galann.GalannError) as caught:
+            galann.Dataset.from_csv_text("1,2,a\x00b,4\n", name="nul.csv")
+        self.assertEqual(str(caught.exception),
+                         'galann_dataset_parse_csv: nul.csv:1: field 3 is not a number ("a\\x00b") '
+                         "(GALANN_ERR_PARSE: parse error)")
+
+
 if __name__ == "__main__":
     unittest.main()
