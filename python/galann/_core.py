@@ -9,6 +9,7 @@ the scikit-learn style live in _estimator.py, not here.
 
 import contextlib
 import ctypes
+import operator
 import os
 import signal
 import threading
@@ -33,6 +34,35 @@ def _fspath(path):
 
 def _dptr(a):
     return a.ctypes.data_as(_P_DOUBLE)
+
+
+_SIZE_MAX = 2 ** (8 * ctypes.sizeof(c_size_t)) - 1
+_UINT32_MAX = 2 ** 32 - 1
+_INT_MIN, _INT_MAX = -2 ** (8 * ctypes.sizeof(ctypes.c_int) - 1), 2 ** (8 * ctypes.sizeof(ctypes.c_int) - 1) - 1
+
+
+def _integer(value, what, low, high):
+    """value as an int in [low, high], checked before ctypes could wrap it:
+    TypeError for anything that is not an integer (a float is never
+    truncated), ValueError below low, OverflowError above high."""
+    try:
+        v = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{what} must be an integer, got {type(value).__name__} {value!r}") from None
+    if v < low:
+        raise ValueError(f"{what} must be >= {low}, got {v}")
+    if v > high:
+        raise OverflowError(f"{what} {v} is too large (at most {high})")
+    return v
+
+
+def _real_array(a, what):
+    """a as a numpy array; complex numbers are refused rather than losing
+    their imaginary part."""
+    a = np.asarray(a)
+    if a.dtype.kind == "c":
+        raise TypeError(f"{what} must be real numbers, got a complex array ({a.dtype})")
+    return a
 
 
 class _Handle:
@@ -166,16 +196,17 @@ class Dataset(_Owned):
     """
 
     def __init__(self, X, y, n_labels=None):
-        X = np.asarray(X)
+        X = _real_array(X, "X")
         if X.ndim != 2:
             raise ValueError(f"X must be 2-dimensional, got shape {X.shape}")
         X = np.ascontiguousarray(X, dtype=np.float64)
         y = _labels_array(y, X.shape[0])
         if n_labels is None:
             n_labels = int(y.max()) + 1 if y.size else 0
+        n_labels = _integer(n_labels, "n_labels", 0, _SIZE_MAX)
         out = c_void_p()
         lib.dataset_new(_dptr(X), y.ctypes.data_as(_P_INT32), X.shape[0], X.shape[1],
-                        int(n_labels), byref(out))
+                        n_labels, byref(out))
         self._h = _Handle(out.value, lib.dataset_free)
 
     @classmethod
@@ -213,7 +244,8 @@ class Dataset(_Owned):
         """The built-in synthetic galaxy set: n 32x32 images (1024
         features, 3 labels, classes in turn), deterministic in seed."""
         out = c_void_p()
-        lib.dataset_synthesize(int(n), int(seed), byref(out))
+        lib.dataset_synthesize(_integer(n, "n", 0, _SIZE_MAX), _integer(seed, "seed", 0, _UINT32_MAX),
+                               byref(out))
         return cls._wrap(out.value)
 
     def save_csv(self, path, multiplier=255.0):
@@ -259,7 +291,7 @@ class Dataset(_Owned):
 
 
 def _labels_array(y, m):
-    y = np.asarray(y)
+    y = _real_array(y, "y")
     if y.ndim == 2 and 1 in y.shape:  # the original's (m, 1) column
         y = y.reshape(-1)
     if y.ndim != 1 or y.shape[0] != m:
@@ -280,7 +312,7 @@ class Model(_Owned):
     then Theta_2, ...). A new model has all weights zero."""
 
     def __init__(self, layer_sizes):
-        sizes = [int(s) for s in layer_sizes]
+        sizes = [_integer(s, "a layer size", 0, _SIZE_MAX) for s in layer_sizes]
         arr = (c_size_t * len(sizes))(*sizes)
         out = c_void_p()
         lib.model_new(arr, len(sizes), byref(out))
@@ -318,7 +350,7 @@ class Model(_Owned):
         return self.params
 
     def set_params(self, theta):
-        theta = np.ascontiguousarray(theta, dtype=np.float64).reshape(-1)
+        theta = np.ascontiguousarray(_real_array(theta, "theta"), dtype=np.float64).reshape(-1)
         lib.model_set_params(self._ptr, _dptr(theta), theta.size)
         return self
 
@@ -337,7 +369,7 @@ class Model(_Owned):
     def init_random(self, seed=917):
         """numpy.random.seed(seed), then every weight rand()*0.4 - 0.2:
         bit-identical to the original program's initial weights."""
-        lib.model_init_random(self._ptr, int(seed))
+        lib.model_init_random(self._ptr, _integer(seed, "seed", 0, _UINT32_MAX))
         return self
 
     @property
@@ -542,7 +574,7 @@ class Context(_Owned):
         self._calls = threading.RLock()
         opts = _lib.ContextOptions()
         lib.context_options_init_size(byref(opts), ctypes.sizeof(opts))
-        opts.threads = 0 if threads is None else int(threads)
+        opts.threads = 0 if threads is None else _integer(threads, "threads", _INT_MIN, _INT_MAX)
         opts.profile = 1 if profile else 0
         if device is not None:
             opts.device = str(device).encode()
@@ -562,8 +594,9 @@ class Context(_Owned):
 
     @threads.setter
     def threads(self, n):
+        n = _integer(n, "threads", _INT_MIN, _INT_MAX)
         with self._calls, _in_use(self) as (c,):
-            lib.context_set_threads(c, int(n))
+            lib.context_set_threads(c, n)
 
     def describe(self):
         buf = ctypes.create_string_buffer(1024)
@@ -633,8 +666,9 @@ class Context(_Owned):
         """Largest relative difference between the gradient and central
         differences (step h, 0 = 1e-5) on up to max_params parameters."""
         err = c_double()
+        max_params = _integer(max_params, "max_params", 0, _SIZE_MAX)
         with self._use(model, data) as (c, m, d):
-            lib.check_gradient(c, m, d, float(lam), float(h), int(max_params), byref(err))
+            lib.check_gradient(c, m, d, float(lam), float(h), max_params, byref(err))
         return err.value
 
     def profile(self):
@@ -664,7 +698,7 @@ class Context(_Owned):
         opts = _lib.FitOptions()
         lib.fit_options_init_size(byref(opts), ctypes.sizeof(opts))
         opts.lambda_ = float(lam)
-        opts.max_iterations = int(maxiter)
+        opts.max_iterations = _integer(maxiter, "maxiter", 0, _SIZE_MAX)
         opts.gtol = float(gtol)
         if validation is not None:
             _require(validation, Dataset, "validation")
@@ -717,7 +751,7 @@ def minimize_cg(fun, x0, maxiter=None, gtol=1e-5, c1=1e-4, c2=0.4, callback=None
     x, f) may return True to stop. Returns a CGReport whose x is the best
     point found. Exceptions in fun/callback and Ctrl-C stop the run and
     are re-raised (KeyboardInterrupt for Ctrl-C)."""
-    x = np.array(x0, dtype=np.float64, copy=True).reshape(-1)
+    x = np.array(_real_array(x0, "x0"), dtype=np.float64, copy=True).reshape(-1)
     n = x.size
     guard = _Interrupts()
 
@@ -727,7 +761,7 @@ def minimize_cg(fun, x0, maxiter=None, gtol=1e-5, c1=1e-4, c2=0.4, callback=None
                 return _lib.ERR_CANCELLED
             xv = np.ctypeslib.as_array(xp, shape=(nn,)).copy()
             value, grad = fun(xv)
-            grad = np.asarray(grad, dtype=np.float64).reshape(-1)
+            grad = np.asarray(_real_array(grad, "the gradient"), dtype=np.float64).reshape(-1)
             if grad.size != nn:
                 raise ValueError(f"gradient has {grad.size} elements, expected {nn}")
             f[0] = float(value)
@@ -757,7 +791,7 @@ def minimize_cg(fun, x0, maxiter=None, gtol=1e-5, c1=1e-4, c2=0.4, callback=None
     opts = _lib.CGOptions()
     lib.cg_options_init_size(byref(opts), ctypes.sizeof(opts))
     if maxiter is not None:
-        opts.max_iterations = int(maxiter)
+        opts.max_iterations = _integer(maxiter, "maxiter", 0, _SIZE_MAX)
     opts.gtol, opts.c1, opts.c2 = float(gtol), float(c1), float(c2)
     opts.progress = pfn
     report = _lib.CGReportC()

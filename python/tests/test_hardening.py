@@ -1,5 +1,5 @@
 """Misuse that must fail cleanly: one Context shared by threads, values
-out of range, messages that keep their reason."""
+out of range or of the wrong type, messages that name the function once."""
 
 import threading
 import unittest
@@ -77,6 +77,75 @@ class SharedContextTest(unittest.TestCase):
         self.assertEqual(_lib.ERR_BUSY, 11)
         self.assertEqual(_lib.STATUS_NAMES[_lib.ERR_BUSY], "GALANN_ERR_BUSY")
         self.assertEqual(_lib.decode(_lib.lib.strerror(_lib.ERR_BUSY)), "context busy")
+
+
+class RangeTest(unittest.TestCase):
+    """Every integer is checked before ctypes could wrap or truncate it,
+    and complex numbers are refused (before, each was silently changed)."""
+
+    def test_layer_sizes_are_checked_integers(self):
+        for sizes, error in (([4, 2 ** 64, 3], OverflowError), ([4, -1, 3], ValueError),
+                             ([4, 2.7, 3], TypeError), ([4, 2.0, 3], TypeError), ([4, "2", 3], TypeError)):
+            with self.subTest(sizes=sizes), self.assertRaises(error):
+                galann.Model(sizes)
+        with galann.Model([4, np.int64(2), np.uint8(3)]) as m:
+            self.assertEqual(m.layers, (4, 2, 3))
+
+    def test_maxiter_below_zero_or_beyond_size_t_is_refused(self):
+        with small_set() as data, galann.Model([16, 3, 3]) as model, galann.Context("reference") as ctx:
+            model.init_random(1)
+            before = model.params
+            with self.assertRaises(ValueError):
+                ctx.fit(model, data, maxiter=-1)
+            with self.assertRaises(OverflowError):
+                ctx.fit(model, data, maxiter=2 ** 64)
+            with self.assertRaises(TypeError):
+                ctx.fit(model, data, maxiter=2.5)
+            np.testing.assert_array_equal(model.params, before)
+            with self.assertRaises(ValueError):
+                galann.minimize_cg(lambda x: (float(x @ x), 2 * x), np.ones(3), maxiter=-1)
+
+    def test_thread_counts_are_not_wrapped(self):
+        with self.assertRaises(OverflowError):
+            galann.Context("blas", threads=2 ** 40)
+        with self.assertRaises(galann.GalannError) as caught:
+            galann.Context("blas", threads=2000)
+        self.assertEqual(caught.exception.status, _lib.ERR_INVALID)
+        with galann.Context("blas", threads=2) as ctx:
+            with self.assertRaises(OverflowError):
+                ctx.threads = 2 ** 33 + 1
+            self.assertEqual(ctx.threads, 2)
+
+    def test_seeds_and_counts_are_range_checked(self):
+        with galann.Model([4, 2, 3]) as m:
+            with self.assertRaises(OverflowError):
+                m.init_random(2 ** 32)
+            with self.assertRaises(ValueError):
+                m.init_random(-1)
+        with self.assertRaises(OverflowError):
+            galann.Dataset.synthetic(10, seed=2 ** 32 + 5)
+        with self.assertRaises(TypeError):
+            galann.Dataset.synthetic(10.5)
+        with self.assertRaises(OverflowError):
+            galann.Dataset(np.zeros((2, 3)), [0, 1], n_labels=2 ** 64)
+        with small_set() as data, galann.Model([16, 3, 3]) as model, galann.Context("reference") as ctx:
+            with self.assertRaises(ValueError):
+                ctx.check_gradient(model, data, max_params=-1)
+
+    def test_complex_numbers_are_refused(self):
+        X = np.ones((3, 2), dtype=complex)
+        with self.assertRaises(TypeError) as caught:
+            galann.Dataset(X, [0, 1, 0])
+        self.assertIn("complex", str(caught.exception))
+        with self.assertRaises(TypeError):
+            galann.Dataset(np.ones((3, 2)), np.array([0, 1, 0], dtype=complex))
+        with galann.Model([2, 2, 2]) as m:
+            with self.assertRaises(TypeError):
+                m.params = np.ones(m.n_params) * (1 + 1j)
+        with self.assertRaises(TypeError):
+            galann.minimize_cg(lambda x: (float(x @ x), 2 * x), np.ones(3) + 0j)
+        with self.assertRaises(TypeError):
+            galann.minimize_cg(lambda x: (float(x @ x), 2 * x + 1j), np.ones(3))
 
 
 class MessageTest(unittest.TestCase):
