@@ -33,7 +33,7 @@ for scale in 1 100; do
             secs=$(echo "$line" | sed 's/.*evaluations, \([0-9.]*\) s.*/\1/')
             calls=$(grep "rank 0:" "$work/err" | sed 's/.*: \([0-9]*\) MPI_Allreduce calls.*/\1/')
             bytes=$(grep "rank 0:" "$work/err" | sed 's/.*calls, \([0-9]*\) bytes.*/\1/')
-            echo "$scale,$np,$threads,$its,$evals,$secs,$(echo "$secs / $its" | bc -l | cut -c1-8),$calls,$bytes,$((bytes / its))"
+            echo "$scale,$np,$threads,$its,$evals,$secs,$(awk -v s="$secs" -v i="$its" 'BEGIN { printf "%.4f", s / i }'),$calls,$bytes,$((bytes / its))"
         done
     done
 done
