@@ -2,7 +2,9 @@
 # distributed.sh -- the scaling figures of docs/distributed.md: seconds per
 # CG iteration for 1-2 MPI processes x 1-2 threads at 1x and 100x the
 # galaxy training set, and the bytes each process sends per iteration.
-# Run on an otherwise idle machine:
+# Processes are not bound to cores (--bind-to none): OpenMPI's default
+# binding would put a process's threads on one core. Run on an otherwise
+# idle machine:
 #
 #   bench/distributed.sh [BUILD_DIR] [SHARED_DIR] [ITERATIONS]
 set -eu
@@ -24,7 +26,7 @@ for scale in 1 100; do
     [ "$scale" = 100 ] && train="$work/train100.csv"
     for np in 1 2; do
         for threads in 1 2; do
-            mpirun --oversubscribe -np "$np" -x LD_PRELOAD="$build/bench/libmpi-bytes.so" \
+            mpirun --oversubscribe --bind-to none -np "$np" -x LD_PRELOAD="$build/bench/libmpi-bytes.so" \
                 "$build/cli/galann" train --train "$train" --maxiter "$iterations" --quiet --backend blas \
                 --threads "$threads" >"$work/out" 2>"$work/err"
             line=$(grep "^stopped:" "$work/out")
