@@ -181,7 +181,10 @@ int galann_combine(galann_context *c, const galann_combine_job *job)
         if (s) {
             status = sum_over_processes(c, s, counts, 3);
         } else {
-            /* still take part, so that no other process waits forever */
+            /* Out of memory for the sums: still call the hook, so that
+             * no other process waits forever. The count differs from
+             * theirs, which an MPI allreduce reports as an error (by
+             * default it aborts the job) rather than hanging. */
             int64_t empty = 0;
             status = reduce(c, &empty, 1, GALANN_REDUCE_MAX);
         }
