@@ -44,6 +44,11 @@ int runtime_error(const cli_args *a, const char *what);
 /* Print a usage error and return exit status 2. */
 int usage_error(const cli_args *a, const char *fmt, ...);
 
+/* Read a CSV file ("-": standard input, named "<stdin>" in messages) into
+ * memory and parse it, every feature divided by divisor. Prints the error
+ * and returns an exit status on failure. */
+int load_csv_text(const cli_args *a, const char *path, double divisor, galann_dataset **out);
+
 /* Make *d know k classes when its labels use fewer (a test set without
  * any sample of the last class, say); more than k is an error. */
 int widen_dataset_labels(const cli_args *a, galann_dataset **d, size_t k);

@@ -140,6 +140,39 @@ int parse_u32_option(const cli_args *a, const char *name, uint32_t *out)
     return rc;
 }
 
+int load_csv_text(const cli_args *a, const char *path, double divisor, galann_dataset **out)
+{
+    int from_stdin = strcmp(path, "-") == 0;
+    const char *name = from_stdin ? "<stdin>" : path;
+    FILE *f = from_stdin ? stdin : fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "galann %s: cannot open %s\n", a->command, path);
+        return EXIT_RUNTIME;
+    }
+    size_t cap = 1 << 20, size = 0, got;
+    char *text = malloc(cap);
+    while (text && (got = fread(text + size, 1, cap - size, f)) > 0) {
+        size += got;
+        if (size == cap) {
+            char *bigger = realloc(text, cap *= 2);
+            if (!bigger)
+                free(text);
+            text = bigger;
+        }
+    }
+    int read_failed = ferror(f);
+    if (!from_stdin)
+        fclose(f);
+    if (!text || read_failed) {
+        fprintf(stderr, "galann %s: %s %s\n", a->command, text ? "cannot read" : "out of memory reading", name);
+        free(text);
+        return EXIT_RUNTIME;
+    }
+    int status = galann_dataset_parse_csv(text, size, name, divisor, out);
+    free(text);
+    return status == GALANN_OK ? EXIT_OK : runtime_error(a, "cannot load the data");
+}
+
 int widen_dataset_labels(const cli_args *a, galann_dataset **d, size_t k)
 {
     size_t have = galann_dataset_n_labels(*d);

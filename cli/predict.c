@@ -14,13 +14,15 @@ static const char predict_help[] =
     "\n"
     "Print the predicted class of every sample of FILE, one per line, or with\n"
     "--proba the output activations of every class, comma-separated.\n"
-    "FILE is CSV (label,p1..pn); the label column is read but not used.\n";
+    "FILE is CSV (label,p1..pn); the label column is read but not used.\n"
+    "FILE - reads standard input.\n";
 
 static const char eval_help[] =
     "usage: galann eval --model MODEL --data FILE [--lambda L] [--backend NAME] [--threads N]\n"
     "\n"
     "Print the cost (regularised with lambda, default 1), the accuracy and the\n"
-    "confusion matrix (rows: true class, columns: predicted) of MODEL on FILE.\n";
+    "confusion matrix (rows: true class, columns: predicted) of MODEL on FILE\n"
+    "(- reads standard input).\n";
 
 typedef struct loaded {
     galann_model *model;
@@ -35,39 +37,6 @@ static void free_loaded(loaded *l)
     galann_model_free(l->model);
 }
 
-/* The data is scaled with the divisor the model was trained with. */
-static int load_dataset_for_model(const cli_args *a, const char *path, const galann_model *m, galann_dataset **out)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "galann %s: cannot open %s\n", a->command, path);
-        return EXIT_RUNTIME;
-    }
-    size_t cap = 1 << 20, size = 0, got;
-    char *text = malloc(cap);
-    while (text && (got = fread(text + size, 1, cap - size, f)) > 0) {
-        size += got;
-        if (size == cap) {
-            char *bigger = realloc(text, cap *= 2);
-            if (!bigger) {
-                free(text);
-                text = NULL;
-            }
-            text = bigger;
-        }
-    }
-    int read_failed = ferror(f);
-    fclose(f);
-    if (!text || read_failed) {
-        fprintf(stderr, "galann %s: %s %s\n", a->command, text ? "cannot read" : "out of memory reading", path);
-        free(text);
-        return EXIT_RUNTIME;
-    }
-    int status = galann_dataset_parse_csv(text, size, path, galann_model_input_divisor(m), out);
-    free(text);
-    return status == GALANN_OK ? EXIT_OK : runtime_error(a, "cannot load the data");
-}
-
 static int open_model_and_data(const cli_args *a, loaded *l)
 {
     const char *model = arg_value(a, "model"), *data = arg_value(a, "data");
@@ -76,6 +45,11 @@ static int open_model_and_data(const cli_args *a, loaded *l)
     if (galann_model_load(model, &l->model) != GALANN_OK)
         return distributed_agree(runtime_error(a, "cannot load the model"));
     int rc;
+    if (distributed_processes() > 1 && strcmp(data, "-") == 0) {
+        fprintf(stderr, "galann %s: --data - (standard input) cannot be shared between processes under mpirun\n",
+                a->command);
+        return EXIT_USAGE;
+    }
     if (distributed_processes() > 1) {
         /* shares are read as galann_dataset_load_csv reads: pixels / 255 */
         if (galann_model_input_divisor(l->model) != 255.0) {
@@ -85,7 +59,8 @@ static int open_model_and_data(const cli_args *a, loaded *l)
         }
         rc = distributed_load_csv(a, data, "cannot load the data", &l->data);
     } else {
-        rc = load_dataset_for_model(a, data, l->model, &l->data);
+        /* the data is scaled with the divisor the model was trained with */
+        rc = load_csv_text(a, data, galann_model_input_divisor(l->model), &l->data);
     }
     if (rc != EXIT_OK)
         return rc;

@@ -25,8 +25,8 @@ static const char train_help[] =
     "Train the galaxy classifier with nonlinear conjugate gradient (as scipy's fmin_cg).\n"
     "Without --train, trains on the built-in synthetic galaxy set.\n"
     "\n"
-    "  --train FILE      training CSV (label,p1..pn; pixels 0..255)\n"
-    "  --test FILE       test CSV: reported every iteration; the iterate with the\n"
+    "  --train FILE      training CSV (label,p1..pn; pixels 0..255); - reads standard input\n"
+    "  --test FILE       test CSV (- for standard input): reported every iteration; the iterate with the\n"
     "                    lowest test cost is kept (\"best\")\n"
     "  --hidden N        hidden units of a 3-layer network (default 8)\n"
     "  --layers LIST     all layer sizes, e.g. 1024,16,8,3 (overrides --hidden)\n"
@@ -141,9 +141,17 @@ static int load_data(const cli_args *a, train_data *d)
         int rc = distributed_take_share(a, &d->train);
         return rc == EXIT_OK ? distributed_take_share(a, &d->test) : rc;
     }
-    int rc = distributed_load_csv(a, train, "cannot load the training set", &d->train);
+    int train_stdin = strcmp(train, "-") == 0, test_stdin = test && strcmp(test, "-") == 0;
+    if (train_stdin && test_stdin)
+        return usage_error(a, "--train and --test cannot both be - (standard input)");
+    if ((train_stdin || test_stdin) && distributed_processes() > 1)
+        return usage_error(a, "- (standard input) cannot be shared between processes under mpirun");
+    /* pixels 0..255, as galann_dataset_load_csv reads them */
+    int rc = train_stdin ? load_csv_text(a, "-", 255.0, &d->train)
+                         : distributed_load_csv(a, train, "cannot load the training set", &d->train);
     if (rc == EXIT_OK && test)
-        rc = distributed_load_csv(a, test, "cannot load the test set", &d->test);
+        rc = test_stdin ? load_csv_text(a, "-", 255.0, &d->test)
+                        : distributed_load_csv(a, test, "cannot load the test set", &d->test);
     return rc;
 }
 

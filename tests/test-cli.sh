@@ -137,12 +137,24 @@ check "trace rows are iterations 1..5 with 5 fields" \
 check "the plot starts with <svg" test "$(head -c 4 "$P")" = "<svg"
 check "the plot is closed" has "$P" "</svg>"
 check "the training-cost curve falls from left to right inside the plot area" curve_falls "$P"
+run 0 "galann train --train - reads the training set from standard input" \
+    train --train - --test "$D/test.csv" --maxiter 5 --trace "$WORK/trace-stdin.csv" --quiet <"$D/train.csv"
+check "training from standard input writes the file's trace, byte for byte" cmp -s "$T" "$WORK/trace-stdin.csv"
 
 # -------------------------------------------------------- predict, eval
 
 run 0 "galann predict" predict --model "$M" --data "$D/test.csv"
 check "predict prints 90 lines" test "$(lines_of "$WORK/out")" -eq 90
 check "every prediction is 0, 1 or 2" test "$(grep -cv '^[012]$' "$WORK/out")" -eq 0
+
+# standard input: --data - reads the same rows as the file
+cp "$WORK/out" "$WORK/predicted-from-file"
+run 0 "galann predict --data - reads standard input" predict --model "$M" --data - <"$D/test.csv"
+check "predict --data - prints what --data FILE prints" cmp -s "$WORK/out" "$WORK/predicted-from-file"
+printf '0,1,2\nx,1,2\n' >"$WORK/bad-stdin.csv"
+run 1 "a bad line on standard input is a runtime error" predict --model "$M" --data - <"$WORK/bad-stdin.csv"
+check "the message names <stdin> and the line" has "$WORK/err" "<stdin>:2:"
+run 2 "--train - and --test - together are a usage error" train --train - --test - --maxiter 1 </dev/null
 
 run 0 "galann predict --proba" predict --model "$M" --data "$D/test.csv" --proba
 check "--proba prints 90 lines" test "$(lines_of "$WORK/out")" -eq 90
