@@ -14,6 +14,8 @@
 #define EXIT_OK 0
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE 2
+/* Stopped by Ctrl-C: 128 + SIGINT, as shells report it. */
+#define EXIT_INTERRUPTED 130
 
 /* The seeds of the built-in synthetic set: `galann train` with no --train
  * uses these, and `galann synth` writes the same set by default. */
@@ -43,6 +45,10 @@ int parse_u32_option(const cli_args *a, const char *name, uint32_t *out);
 int runtime_error(const cli_args *a, const char *what);
 /* Print a usage error and return exit status 2. */
 int usage_error(const cli_args *a, const char *fmt, ...);
+
+/* 0 when the folder a file would be written in exists and is writable;
+ * else prints why and returns EXIT_RUNTIME. */
+int check_writable_folder(const cli_args *a, const char *path);
 
 /* Read a CSV file ("-": standard input, named "<stdin>" in messages) into
  * memory and parse it, every feature divided by divisor. Prints the error

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "distributed.h"
@@ -140,6 +141,23 @@ int parse_u32_option(const cli_args *a, const char *name, uint32_t *out)
     return rc;
 }
 
+int check_writable_folder(const cli_args *a, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char folder[4096];
+    if (!slash)
+        snprintf(folder, sizeof folder, ".");
+    else if (slash == path)
+        snprintf(folder, sizeof folder, "/");
+    else
+        snprintf(folder, sizeof folder, "%.*s", (int)(slash - path), path);
+    if (access(folder, W_OK | X_OK) != 0) {
+        fprintf(stderr, "galann %s: cannot write %s: folder %s: %s\n", a->command, path, folder, strerror(errno));
+        return EXIT_RUNTIME;
+    }
+    return EXIT_OK;
+}
+
 int load_csv_text(const cli_args *a, const char *path, double divisor, galann_dataset **out)
 {
     int from_stdin = strcmp(path, "-") == 0;
@@ -244,6 +262,14 @@ int main(int argc, char **argv)
     if (rc != EXIT_OK)
         return rc;
     rc = run_command(argc, argv);
+    /* output that could not be written is a failure, not a success (a full
+     * disk, a closed pipe, > /dev/full) */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        if (distributed_is_leader())
+            fprintf(stderr, "galann: cannot write the output: %s\n", strerror(errno));
+        if (rc == EXIT_OK)
+            rc = EXIT_RUNTIME;
+    }
     distributed_finish();
     return rc;
 }

@@ -190,6 +190,15 @@ int command_train(const cli_args *a)
     if (rc != EXIT_OK)
         return rc;
 
+    if (rc != EXIT_OK)
+        return rc;
+    /* a --save that cannot succeed is found before training, not after;
+     * only the process that writes checks, and all agree */
+    if (arg_value(a, "save"))
+        rc = distributed_agree(distributed_is_leader() ? check_writable_folder(a, arg_value(a, "save")) : EXIT_OK);
+    if (rc != EXIT_OK)
+        return rc;
+
     train_data data = { NULL, NULL };
     galann_context *ctx = NULL;
     galann_model *model = NULL;
@@ -277,7 +286,7 @@ int command_train(const cli_args *a)
 
     /* every process holds the same model and history: one writes them */
     if (!distributed_is_leader()) {
-        rc = status == GALANN_ERR_CANCELLED ? EXIT_RUNTIME : EXIT_OK;
+        rc = status == GALANN_ERR_CANCELLED ? EXIT_INTERRUPTED : EXIT_OK;
         goto done;
     }
     if (arg_value(a, "save") && galann_model_save(model, arg_value(a, "save")) != GALANN_OK) {
@@ -306,7 +315,7 @@ int command_train(const cli_args *a)
             goto done;
         }
     }
-    rc = status == GALANN_ERR_CANCELLED ? EXIT_RUNTIME : EXIT_OK;
+    rc = status == GALANN_ERR_CANCELLED ? EXIT_INTERRUPTED : EXIT_OK;
 
 done:
     free(history.rows);

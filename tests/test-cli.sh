@@ -222,6 +222,39 @@ run 0 "a training set that lacks a class still trains" train --train "$WORK/two.
 run 2 "a negative layer size is a usage error" train --train "$WORK/three.csv" --layers 2,-8,3
 run 2 "more than 1024 threads is a usage error" train --train "$WORK/three.csv" --threads 4294967297
 
+# ---------------------------------------- failures a Unix tool reports
+
+if [ -w /dev/full ]; then
+    "$GALANN" info >/dev/full 2>"$WORK/err"
+    status=$?
+    if [ "$status" = 1 ] && has "$WORK/err" "cannot write the output"; then
+        ok "output to a full device is an error (exit 1)"
+    else
+        not_ok "galann info >/dev/full exits 1 with a message" "exit $status"
+    fi
+fi
+run 1 "--save into a missing folder fails before training" \
+    train --maxiter 100000 --save "$WORK/no-such-folder/m.galann"
+check "nothing was trained" test "$(grep -c '^iter=' "$WORK/out")" -eq 0
+check "the message names the folder" has "$WORK/err" "no-such-folder"
+
+# Ctrl-C during training: the best iterate so far, and 130 as shells expect
+"$GALANN" train --maxiter 100000 >"$WORK/ctrl-c.out" 2>"$WORK/ctrl-c.err" &
+pid=$!
+waited=0
+while ! grep -q '^iter=' "$WORK/ctrl-c.out" 2>/dev/null && [ "$waited" -lt 600 ]; do
+    sleep 0.1
+    waited=$((waited + 1))
+done
+kill -INT "$pid"
+wait "$pid"
+status=$?
+if [ "$status" = 130 ] && grep -q "interrupted after" "$WORK/ctrl-c.out"; then
+    ok "Ctrl-C stops training cleanly with exit status 130"
+else
+    not_ok "Ctrl-C during training exits 130 after a clean stop" "exit $status"
+fi
+
 # ------------------------------------------------ the original's numbers
 
 SHARED=${GALANN_SHARED_DIR:-${GALANN_TEST_SHARED_DEFAULT:-}}
