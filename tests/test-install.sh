@@ -19,5 +19,18 @@ header=$(find "$stage" -name galann.h | head -n 1)
 export PKG_CONFIG_PATH="$(dirname "$pc")"
 flags=$(pkg-config --define-variable=prefix="$stage$prefix" --cflags --libs galann)
 libdir=$(pkg-config --define-variable=prefix="$stage$prefix" --variable=libdir galann)
+# a consumer needs only our header and library: nothing private leaks into
+# its flags (a CMake pkg_check_modules consumer fails on a missing .pc)
+private=$(pkg-config --print-requires-private galann)
+[ -z "$private" ] || { echo "galann.pc has Requires.private: $private"; exit 1; }
+case "$(pkg-config --define-variable=prefix="$stage$prefix" --cflags galann)" in
+    *openblas*|*OpenCL*) echo "pkg-config --cflags galann passes on a dependency's flags"; exit 1 ;;
+esac
+# the installed program finds the library under its own prefix
+exe=$(find "$stage" -type f -name galann -perm -u+x | head -n 1)
+if [ -n "$exe" ] && command -v readelf >/dev/null 2>&1; then
+    readelf -d "$exe" | grep -q "R.*PATH.*$prefix" \
+        || { echo "the installed galann has no run path to $prefix"; readelf -d "$exe" | grep -i path; exit 1; }
+fi
 c++ -std=c++17 -Wall -Wextra -o "$stage/train" "$source/examples/cpp/train.cpp" $flags
 LD_LIBRARY_PATH="$libdir" "$stage/train"
