@@ -10,10 +10,12 @@
 #include "distributed.h"
 
 static const char predict_help[] =
-    "usage: galann predict --model MODEL --data FILE [--proba] [--backend NAME] [--threads N]\n"
+    "usage: galann predict --model MODEL --data FILE [--proba | --outputs] [--backend NAME] [--threads N]\n"
     "\n"
     "Print the predicted class of every sample of FILE, one per line, or with\n"
-    "--proba the output activations of every class, comma-separated.\n"
+    "--proba the class probabilities, comma-separated: the output sigmoids\n"
+    "divided by their sum (as Python's Classifier.predict_proba gives them;\n"
+    "equal when all underflow to 0), or with --outputs the raw sigmoids.\n"
     "FILE is CSV (label,p1..pn); the label column is read but not used.\n"
     "FILE - reads standard input.\n";
 
@@ -35,6 +37,18 @@ static void free_loaded(loaded *l)
     galann_context_free(l->ctx);
     galann_dataset_free(l->data);
     galann_model_free(l->model);
+}
+
+/* The sigmoids of one sample divided by their sum, summed in class order
+ * as numpy sums a row, so the CLI prints the bits Python's predict_proba
+ * returns; all equal when every output underflowed to 0. */
+static void normalise_row(double *row, size_t k)
+{
+    double total = 0.0;
+    for (size_t c = 0; c < k; c++)
+        total += row[c];
+    for (size_t c = 0; c < k; c++)
+        row[c] = total > 0.0 ? row[c] / total : 1.0 / (double)k;
 }
 
 static int open_model_and_data(const cli_args *a, loaded *l)
@@ -81,7 +95,7 @@ static int open_model_and_data(const cli_args *a, loaded *l)
 int command_predict(const cli_args *a)
 {
     static const char *const with_value[] = { "model", "data", "backend", "threads", NULL };
-    static const char *const flags[] = { "proba", "help", NULL };
+    static const char *const flags[] = { "proba", "outputs", "help", NULL };
     if (arg_flag(a, "help")) {
         fputs(predict_help, stdout);
         return EXIT_OK;
@@ -89,6 +103,8 @@ int command_predict(const cli_args *a)
     int rc = check_known_options(a, with_value, flags);
     if (rc != EXIT_OK)
         return rc;
+    if (arg_flag(a, "proba") && arg_flag(a, "outputs"))
+        return usage_error(a, "--proba and --outputs exclude each other");
     if (distributed_processes() > 1) {
         fprintf(stderr, "galann predict: prints one line per image in order: run it as one process, not under "
                 "mpirun\n");
@@ -101,11 +117,13 @@ int command_predict(const cli_args *a)
         return rc;
     }
     size_t m = galann_dataset_n_samples(l.data), k = galann_dataset_n_labels(l.data);
-    if (arg_flag(a, "proba")) {
+    if (arg_flag(a, "proba") || arg_flag(a, "outputs")) {
         double *p = malloc(m * k * sizeof *p);
         if (!p || galann_predict_proba(l.ctx, l.model, l.data, p, m * k) != GALANN_OK)
             rc = p ? runtime_error(a, "prediction failed") : EXIT_RUNTIME;
         for (size_t i = 0; rc == EXIT_OK && i < m; i++) {
+            if (arg_flag(a, "proba"))
+                normalise_row(p + i * k, k);
             for (size_t c = 0; c < k; c++)
                 printf(c ? ",%.17g" : "%.17g", p[i * k + c]);
             putchar('\n');

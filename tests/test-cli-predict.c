@@ -1,7 +1,8 @@
 /*
  * test-cli-predict.c -- `galann predict` and `galann eval` print what the
  * library computes on the same model file and data file: the labels of
- * galann_predict, the outputs of galann_predict_proba bit for bit, the cost
+ * galann_predict, the outputs of galann_predict_proba bit for bit (--outputs)
+ * and normalised as Python's predict_proba (--proba), the cost
  * of galann_cost, and the accuracy and confusion matrix counted from
  * galann_predict and the true labels, also on data that lacks a class.
  *
@@ -230,25 +231,21 @@ static void predict_prints_the_labels_of_galann_predict(void **state)
     free_view(&v);
 }
 
-static void predict_proba_prints_galann_predict_proba_bit_for_bit(void **state)
+/* The printed rows of `galann predict FLAG` against want, bit for bit. */
+static void expect_rows_printed(const char *flag, const double *want, size_t m, size_t k)
 {
-    (void)state;
-    library_view v = library_on(test_path);
-    double *want = malloc(v.m * v.k * sizeof *want);
-    assert_non_null(want);
-    expect_status(galann_predict_proba(v.ctx, v.model, v.data, want, v.m * v.k), GALANN_OK);
     char args[1024];
-    snprintf(args, sizeof args, "predict --model '%s' --data '%s' --proba", model_path, test_path);
-    char *out = run_galann_ok("predict --proba", args);
+    snprintf(args, sizeof args, "predict --model '%s' --data '%s' %s", model_path, test_path, flag);
+    char *out = run_galann_ok(flag, args);
     const char *p = out;
-    for (size_t i = 0; i < v.m; i++) {
-        for (size_t c = 0; c < v.k; c++) {
+    for (size_t i = 0; i < m; i++) {
+        for (size_t c = 0; c < k; c++) {
             char *end;
             double got = strtod(p, &end);
-            char expected_end = c + 1 < v.k ? ',' : '\n';
-            if (end == p || *end != expected_end || memcmp(&got, &want[i * v.k + c], sizeof got) != 0) {
-                print_error("sample %zu, class %zu: printed \"%.30s\", galann_predict_proba gives %.17g\n", i, c, p,
-                            want[i * v.k + c]);
+            char expected_end = c + 1 < k ? ',' : '\n';
+            if (end == p || *end != expected_end || memcmp(&got, &want[i * k + c], sizeof got) != 0) {
+                print_error("%s: sample %zu, class %zu: printed \"%.30s\", expected %.17g\n", flag, i, c, p,
+                            want[i * k + c]);
                 fail();
             }
             p = end + 1;
@@ -256,6 +253,40 @@ static void predict_proba_prints_galann_predict_proba_bit_for_bit(void **state)
     }
     assert_int_equal(*p, '\0');
     free(out);
+}
+
+static void predict_outputs_prints_galann_predict_proba_bit_for_bit(void **state)
+{
+    (void)state;
+    library_view v = library_on(test_path);
+    double *want = malloc(v.m * v.k * sizeof *want);
+    assert_non_null(want);
+    expect_status(galann_predict_proba(v.ctx, v.model, v.data, want, v.m * v.k), GALANN_OK);
+    expect_rows_printed("--outputs", want, v.m, v.k);
+    free(want);
+    free_view(&v);
+}
+
+/* --proba: the sigmoids over their sum, as Python's predict_proba (numpy
+ * sums a row of 3 in order); every row sums to 1 within rounding. */
+static void predict_proba_prints_normalised_probabilities(void **state)
+{
+    (void)state;
+    library_view v = library_on(test_path);
+    double *want = malloc(v.m * v.k * sizeof *want);
+    assert_non_null(want);
+    expect_status(galann_predict_proba(v.ctx, v.model, v.data, want, v.m * v.k), GALANN_OK);
+    for (size_t i = 0; i < v.m; i++) {
+        double total = 0.0, check = 0.0;
+        for (size_t c = 0; c < v.k; c++)
+            total += want[i * v.k + c];
+        for (size_t c = 0; c < v.k; c++) {
+            want[i * v.k + c] /= total;
+            check += want[i * v.k + c];
+        }
+        assert_true(fabs(check - 1.0) < 1e-15);
+    }
+    expect_rows_printed("--proba", want, v.m, v.k);
     free(want);
     free_view(&v);
 }
@@ -390,7 +421,8 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(the_trained_model_is_well_above_chance),
         cmocka_unit_test(predict_prints_the_labels_of_galann_predict),
-        cmocka_unit_test(predict_proba_prints_galann_predict_proba_bit_for_bit),
+        cmocka_unit_test(predict_outputs_prints_galann_predict_proba_bit_for_bit),
+        cmocka_unit_test(predict_proba_prints_normalised_probabilities),
         cmocka_unit_test(eval_prints_the_cost_accuracy_and_confusion_the_library_gives),
         cmocka_unit_test(data_without_a_class_is_predicted_and_evaluated_with_the_models_classes),
     };
