@@ -319,7 +319,9 @@ typedef enum galann_stop_reason {
     GALANN_STOP_PRECISION_LOSS = 2, /* the line search failed */
     GALANN_STOP_NONFINITE = 3,   /* the objective returned NaN or infinity */
     GALANN_STOP_CANCELLED = 4,   /* the progress callback returned nonzero */
-    GALANN_STOP_ERROR = 5        /* the objective returned an error status */
+    GALANN_STOP_ERROR = 5,       /* the objective returned an error status */
+    GALANN_STOP_NO_IMPROVEMENT = 6 /* galann_fit: the validation cost did not
+                                    improve for `patience` iterations */
 } galann_stop_reason;
 
 GALANN_API const char *galann_stop_reason_string(int reason);
@@ -375,6 +377,8 @@ typedef struct galann_fit_progress {
     double validation_accuracy;  /* NaN without a validation set */
     double gradient_norm;        /* ||grad||_inf */
     size_t evaluations;          /* cost+gradient evaluations so far */
+    double test_cost;            /* NaN without a test set (options.test) */
+    double test_accuracy;        /* NaN without a test set */
 } galann_fit_progress;
 
 /* Return nonzero to stop training; galann_fit then returns
@@ -392,6 +396,13 @@ typedef struct galann_fit_options {
                                     lowest validation cost; 0: the last */
     galann_fit_progress_fn progress; /* optional */
     void *progress_user;
+    size_t patience;             /* 0 (default): off; N: stop when the validation
+                                    cost has not improved for N iterations
+                                    (needs a validation set; the best iterate
+                                    is kept) */
+    const galann_dataset *test;  /* optional, default NULL: evaluated after
+                                    every iteration and at the end, and
+                                    reported only; it never chooses anything */
 } galann_fit_options;
 
 GALANN_API void galann_fit_options_init_size(galann_fit_options *opts, size_t size);
@@ -407,12 +418,16 @@ typedef struct galann_fit_report {
     double validation_cost;      /* NaN without a validation set */
     double validation_accuracy;
     size_t best_iteration;       /* iterate kept (0 = the start), when keep_best */
+    double test_cost;            /* at the final weights; NaN without options.test */
+    double test_accuracy;
 } galann_fit_report;
 
 /* Train the model from its current weights with the conjugate-gradient
  * minimizer on J(theta; train, lambda). opts NULL = defaults, report may be
  * NULL. Statuses: as galann_cost_gradient, plus GALANN_ERR_CANCELLED and
- * GALANN_ERR_NONFINITE; the model always holds a usable result. */
+ * GALANN_ERR_NONFINITE; the model always holds a usable result. Early
+ * stopping (options.patience) is a normal end: GALANN_OK with stop_reason
+ * GALANN_STOP_NO_IMPROVEMENT. */
 GALANN_API int galann_fit(galann_context *c, galann_model *m, const galann_dataset *train,
                           const galann_fit_options *opts, galann_fit_report *report);
 

@@ -1,7 +1,8 @@
 /*
  * fit.c -- training a model: the conjugate-gradient minimizer on the
  * regularised cost, with per-iteration reporting and keep-best-by-
- * validation-cost, as the original program's fmin_cg call and callback.
+ * validation-cost, early stopping (patience) and a report-only test set,
+ * as the original program's fmin_cg call and callback.
  *
  * The minimizer (optimizer.c) knows nothing of networks; this file is the
  * objective and the progress callback that connect it to a context, a
@@ -33,6 +34,7 @@ typedef struct fit_run {
     double *best_x;
     double best_cost;
     size_t best_iteration;
+    int stopped_early;      /* patience ran out: a normal end, not a cancel */
     int user_status;        /* status a failing evaluation inside progress returned */
     char user_message[512]; /* and its message, before the minimizer's cancel overwrote it */
 } fit_run;
@@ -64,12 +66,13 @@ static int training_accuracy_at(fit_run *run, const double *x, size_t n, double 
     return GALANN_OK;
 }
 
-static int validation_at(fit_run *run, const double *x, double *cost, double *accuracy)
+/* Cost and accuracy of x on a held-out set (the validation or the test set). */
+static int held_out_at(fit_run *run, const char *what, const galann_dataset *d, const double *x, double *cost,
+                       double *accuracy)
 {
-    const galann_dataset *v = run->opts->validation;
     size_t correct = 0, samples = 0;
     galann_evaluation e = { x, run->opts->lambda, cost, NULL, NULL, &correct, &samples };
-    int status = galann_evaluate("galann_fit (validation)", run->c, run->m, v, &e);
+    int status = galann_evaluate(what, run->c, run->m, d, &e);
     if (status == GALANN_OK)
         *accuracy = (double)correct / (double)samples;
     return status;
@@ -94,9 +97,14 @@ static int report_iteration(void *user, size_t iteration, const double *x, size_
     p.evaluations = evaluations;
     p.validation_cost = NAN;
     p.validation_accuracy = NAN;
+    p.test_cost = NAN;
+    p.test_accuracy = NAN;
     int status = training_accuracy_at(run, x, n, &p.train_accuracy);
     if (status == GALANN_OK && run->opts->validation)
-        status = validation_at(run, x, &p.validation_cost, &p.validation_accuracy);
+        status = held_out_at(run, "galann_fit (validation)", run->opts->validation, x, &p.validation_cost,
+                             &p.validation_accuracy);
+    if (status == GALANN_OK && run->opts->test)
+        status = held_out_at(run, "galann_fit (test)", run->opts->test, x, &p.test_cost, &p.test_accuracy);
     if (status != GALANN_OK) {
         run->user_status = status;
         snprintf(run->user_message, sizeof run->user_message, "%s", galann_last_error());
@@ -109,6 +117,10 @@ static int report_iteration(void *user, size_t iteration, const double *x, size_
     }
     if (run->opts->progress && run->opts->progress(run->opts->progress_user, &p) != 0)
         return 1;
+    if (run->opts->patience && iteration - run->best_iteration >= run->opts->patience) {
+        run->stopped_early = 1;
+        return 1;
+    }
     return 0;
 }
 
@@ -147,6 +159,11 @@ static int read_options(const galann_fit_options *given, galann_fit_options *o)
                                 o->keep_best);
     if (o->keep_best == 1 && !o->validation)
         return galann_error_set(GALANN_ERR_INVALID, "galann_fit: keep_best needs a validation dataset");
+    if (o->patience && !o->validation)
+        return galann_error_set(GALANN_ERR_INVALID, "galann_fit: patience needs a validation dataset");
+    if (o->patience && o->keep_best == 0)
+        return galann_error_set(GALANN_ERR_INVALID, "galann_fit: patience stops at the best validation cost, so "
+                                "it needs keep_best (-1 or 1), not 0");
     return GALANN_OK;
 }
 
@@ -192,7 +209,7 @@ GALANN_API int galann_fit(galann_context *c, galann_model *m, const galann_datas
      * initial J_test does. */
     if (run.keep_best) {
         double accuracy;
-        status = validation_at(&run, x, &run.best_cost, &accuracy);
+        status = held_out_at(&run, "galann_fit (validation)", o.validation, x, &run.best_cost, &accuracy);
         if (status != GALANN_OK)
             goto done;
         memcpy(run.best_x, x, n * sizeof *x);
@@ -208,6 +225,11 @@ GALANN_API int galann_fit(galann_context *c, galann_model *m, const galann_datas
     memset(&cg_report, 0, sizeof cg_report);
     cg_report.struct_size = sizeof cg_report;
     status = galann_minimize_cg(evaluate_training_objective, &run, x, n, &cg, &cg_report);
+    if (run.stopped_early && status == GALANN_ERR_CANCELLED) {
+        galann_error_clear();
+        status = GALANN_OK;
+        cg_report.stop_reason = GALANN_STOP_NO_IMPROVEMENT;
+    }
     if (run.user_status != GALANN_OK) {
         status = galann_error_set(run.user_status, "%s", run.user_message);
         cg_report.stop_reason = status == GALANN_ERR_NONFINITE ? GALANN_STOP_NONFINITE : GALANN_STOP_ERROR;
@@ -229,12 +251,17 @@ GALANN_API int galann_fit(galann_context *c, galann_model *m, const galann_datas
         full.best_iteration = run.keep_best ? run.best_iteration : cg_report.iterations;
         full.validation_cost = NAN;
         full.validation_accuracy = NAN;
+        full.test_cost = NAN;
+        full.test_accuracy = NAN;
         size_t correct = 0, samples = 0;
         galann_evaluation e = { NULL, o.lambda, &full.train_cost, NULL, NULL, &correct, &samples };
         status = galann_evaluate("galann_fit", c, m, train, &e);
         full.train_accuracy = samples ? (double)correct / (double)samples : NAN;
         if (status == GALANN_OK && o.validation)
-            status = validation_at(&run, m->theta, &full.validation_cost, &full.validation_accuracy);
+            status = held_out_at(&run, "galann_fit (validation)", o.validation, m->theta, &full.validation_cost,
+                                 &full.validation_accuracy);
+        if (status == GALANN_OK && o.test)
+            status = held_out_at(&run, "galann_fit (test)", o.test, m->theta, &full.test_cost, &full.test_accuracy);
         if (status != GALANN_OK)
             goto done;
         fill_report(report, &full);

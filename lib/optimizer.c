@@ -269,6 +269,7 @@ GALANN_API const char *galann_stop_reason_string(int reason)
     case GALANN_STOP_NONFINITE: return "the objective returned NaN or infinity";
     case GALANN_STOP_CANCELLED: return "cancelled by the progress callback";
     case GALANN_STOP_ERROR: return "the objective returned an error";
+    case GALANN_STOP_NO_IMPROVEMENT: return "stopped early: the validation cost stopped improving";
     default: return "unknown stop reason";
     }
 }

@@ -462,6 +462,143 @@ static void keep_best_ends_at_the_iterate_with_the_lowest_validation_cost(void *
     galann_dataset_free(valid);
 }
 
+/* ------------------------------------------- early stopping, test set */
+
+/* The iteration at which patience p stops a run whose validation costs
+ * were v[0..n-1] (iterations 1..n), starting from cost v0: the first
+ * iteration that is p iterations past the best so far; 0 if none. */
+static size_t patience_stop(double v0, const galann_fit_progress *p, size_t n, size_t patience)
+{
+    double best = v0;
+    size_t best_iteration = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i].validation_cost < best) {
+            best = p[i].validation_cost;
+            best_iteration = p[i].iteration;
+        }
+        if (p[i].iteration - best_iteration >= patience)
+            return p[i].iteration;
+    }
+    return 0;
+}
+
+static void patience_stops_when_the_validation_cost_stops_improving_and_keeps_the_best(void **state)
+{
+    (void)state;
+    galann_dataset *train = noisy_rule_dataset(30, 10, 1, 0.5), *valid = noisy_rule_dataset(200, 10, 2, 0.5);
+    galann_context *c = new_context("reference");
+    galann_model *full = new_model(overfit_layers, 3, 917);
+    double j0_valid = cost_of(c, full, valid, 0.0);
+
+    recorder *r = new_recorder();
+    galann_fit_options o;
+    galann_fit_options_init(&o);
+    assert_int_equal(o.patience, 0); /* off by default */
+    o.lambda = 0.0;
+    o.max_iterations = OVERFIT_ITERATIONS;
+    o.validation = valid;
+    o.progress = record_progress;
+    o.progress_user = r;
+    galann_fit_report report_full = new_report();
+    expect_status(galann_fit(c, full, train, &o, &report_full), GALANN_OK);
+
+    const size_t patience = 5;
+    size_t expected_stop = patience_stop(j0_valid, r->p, r->count, patience);
+    print_message("patience %zu: the full run's best is at %zu, patience stops at %zu of %zu\n", patience,
+                  report_full.best_iteration, expected_stop, r->count);
+    assert_true(expected_stop > patience && expected_stop < r->count); /* an inner stop, or it proves little */
+    assert_true(expected_stop >= report_full.best_iteration + patience);
+
+    galann_model *early = new_model(overfit_layers, 3, 917);
+    recorder *re = new_recorder();
+    o.patience = patience;
+    o.progress_user = re;
+    galann_fit_report report = new_report();
+    expect_status(galann_fit(c, early, train, &o, &report), GALANN_OK);
+    assert_int_equal(report.stop_reason, GALANN_STOP_NO_IMPROVEMENT);
+    assert_string_equal(galann_stop_reason_string(report.stop_reason),
+                        "stopped early: the validation cost stopped improving");
+    assert_int_equal(report.iterations, expected_stop);
+    assert_int_equal(re->count, expected_stop);
+    assert_int_equal(report.best_iteration, expected_stop - patience);
+    assert_relative(report.validation_cost, cost_of(c, early, valid, 0.0), 1e-12, "report vs kept model");
+    if (report.best_iteration == report_full.best_iteration)
+        assert_params_identical(early, full, "the best found before the stop is the full run's best");
+
+    free(r);
+    free(re);
+    galann_model_free(full);
+    galann_model_free(early);
+    galann_context_free(c);
+    galann_dataset_free(train);
+    galann_dataset_free(valid);
+}
+
+static void test_set_is_reported_every_iteration_and_never_chooses(void **state)
+{
+    (void)state;
+    galann_dataset *train = noisy_rule_dataset(30, 10, 1, 0.5), *valid = noisy_rule_dataset(200, 10, 2, 0.5);
+    galann_dataset *test = noisy_rule_dataset(150, 10, 3, 0.5);
+    galann_context *c = new_context("reference");
+
+    /* without a test set */
+    galann_model *plain = new_model(overfit_layers, 3, 917);
+    recorder *rp = new_recorder();
+    galann_fit_options o;
+    galann_fit_options_init(&o);
+    assert_null(o.test);
+    o.lambda = 0.0;
+    o.max_iterations = 30;
+    o.validation = valid;
+    o.progress = record_progress;
+    o.progress_user = rp;
+    galann_fit_report report_plain = new_report();
+    expect_status(galann_fit(c, plain, train, &o, &report_plain), GALANN_OK);
+    assert_true(isnan(rp->p[0].test_cost) && isnan(rp->p[0].test_accuracy));
+    assert_true(isnan(report_plain.test_cost) && isnan(report_plain.test_accuracy));
+
+    /* with one: the same run, the same model, plus its figures */
+    galann_model *with_test = new_model(overfit_layers, 3, 917);
+    recorder *rt = new_recorder();
+    o.test = test;
+    o.progress_user = rt;
+    galann_fit_report report = new_report();
+    expect_status(galann_fit(c, with_test, train, &o, &report), GALANN_OK);
+    assert_int_equal(rt->count, rp->count);
+    assert_int_equal(report.best_iteration, report_plain.best_iteration);
+    assert_params_identical(with_test, plain, "a test set changes nothing");
+    for (size_t i = 0; i < rt->count; i++) {
+        assert_true(rt->p[i].train_cost == rp->p[i].train_cost);
+        assert_true(rt->p[i].validation_cost == rp->p[i].validation_cost);
+        assert_true(isfinite(rt->p[i].test_cost) && rt->p[i].test_accuracy >= 0.0);
+    }
+    assert_relative(report.test_cost, cost_of(c, with_test, test, 0.0), 1e-15, "report.test_cost");
+
+    /* the test set as validation set too: the same numbers, bit for bit */
+    galann_model *same = new_model(overfit_layers, 3, 917);
+    recorder *rs = new_recorder();
+    o.test = valid;
+    o.progress_user = rs;
+    galann_fit_report report_same = new_report();
+    expect_status(galann_fit(c, same, train, &o, &report_same), GALANN_OK);
+    for (size_t i = 0; i < rs->count; i++) {
+        assert_true(rs->p[i].test_cost == rs->p[i].validation_cost);
+        assert_true(rs->p[i].test_accuracy == rs->p[i].validation_accuracy);
+    }
+    assert_true(report_same.test_cost == report_same.validation_cost);
+
+    free(rp);
+    free(rt);
+    free(rs);
+    galann_model_free(plain);
+    galann_model_free(with_test);
+    galann_model_free(same);
+    galann_context_free(c);
+    galann_dataset_free(train);
+    galann_dataset_free(valid);
+    galann_dataset_free(test);
+}
+
 /* ------------------------------------------------------------- cancel */
 
 static void progress_returning_nonzero_cancels_and_keeps_the_iterate(void **state)
@@ -643,6 +780,15 @@ static void invalid_options_are_refused_and_leave_the_model_untouched(void **sta
     expect_status(galann_fit(c, m, train, &o, NULL), GALANN_ERR_INVALID);
     expect_message("keep_best must be -1 (auto), 0 or 1, got 2");
 
+    galann_fit_options_init(&o);
+    o.patience = 3;
+    expect_status(galann_fit(c, m, train, &o, NULL), GALANN_ERR_INVALID);
+    expect_message("patience needs a validation dataset");
+    o.validation = train;
+    o.keep_best = 0;
+    expect_status(galann_fit(c, m, train, &o, NULL), GALANN_ERR_INVALID);
+    expect_message("it needs keep_best (-1 or 1), not 0");
+
     expect_status(galann_fit(NULL, m, train, NULL, NULL), GALANN_ERR_INVALID);
     expect_status(galann_fit(c, NULL, train, NULL, NULL), GALANN_ERR_INVALID);
     expect_status(galann_fit(c, m, NULL, NULL, NULL), GALANN_ERR_INVALID);
@@ -654,6 +800,11 @@ static void invalid_options_are_refused_and_leave_the_model_untouched(void **sta
     o.max_iterations = 5;
     expect_status(galann_fit(c, m, train, &o, NULL), GALANN_ERR_DIMENSION);
     o.keep_best = 0;
+    expect_status(galann_fit(c, m, train, &o, NULL), GALANN_ERR_DIMENSION);
+    /* a test set with another feature count */
+    galann_fit_options_init(&o);
+    o.test = narrow;
+    o.max_iterations = 5;
     expect_status(galann_fit(c, m, train, &o, NULL), GALANN_ERR_DIMENSION);
     /* a training set that does not fit the model */
     expect_status(galann_fit(c, m, narrow, NULL, NULL), GALANN_ERR_DIMENSION);
@@ -769,6 +920,8 @@ int main(void)
         cmocka_unit_test(training_cost_trajectory_matches_original_through_iteration_30),
         cmocka_unit_test(second_fit_resumes_from_the_model_of_the_first_and_repeats_exactly),
         cmocka_unit_test(keep_best_ends_at_the_iterate_with_the_lowest_validation_cost),
+        cmocka_unit_test(patience_stops_when_the_validation_cost_stops_improving_and_keeps_the_best),
+        cmocka_unit_test(test_set_is_reported_every_iteration_and_never_chooses),
         cmocka_unit_test(progress_returning_nonzero_cancels_and_keeps_the_iterate),
         cmocka_unit_test(fit_options_init_fills_the_documented_defaults),
         cmocka_unit_test(null_options_train_exactly_as_the_defaults),
