@@ -217,6 +217,16 @@ GALANN_API int galann_dataset_synthesize(size_t n_samples, uint32_t seed, galann
  * numbers), atomically like galann_model_save. */
 GALANN_API int galann_dataset_save_csv(const galann_dataset *d, const char *path, double multiplier);
 
+/* Split d in two, stratified and seeded: of each class's c rows,
+ * round(fraction * c) go to *held_out (at least 1 when c >= 2, never all
+ * c), chosen by MT19937 seeded with seed; the others go to *rest. Both keep
+ * the rows' order and all of d's labels (n_labels). The same d, fraction
+ * and seed give the same split on every machine. Statuses:
+ * GALANN_ERR_INVALID (NULL, fraction outside (0, 1), a part would be
+ * empty), GALANN_ERR_NOMEM. */
+GALANN_API int galann_dataset_split(const galann_dataset *d, double fraction, uint32_t seed,
+                                    galann_dataset **rest, galann_dataset **held_out);
+
 GALANN_API size_t galann_dataset_n_samples(const galann_dataset *d);
 GALANN_API size_t galann_dataset_n_features(const galann_dataset *d);
 GALANN_API size_t galann_dataset_n_labels(const galann_dataset *d);
