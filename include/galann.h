@@ -194,6 +194,30 @@ GALANN_API int galann_dataset_load_csv(const char *path, galann_dataset **out);
 GALANN_API int galann_dataset_parse_csv(const char *text, size_t length, const char *name,
                                         double divisor, galann_dataset **out);
 
+/* How a CSV file is read, for the _with readers below. */
+typedef struct galann_csv_options {
+    size_t struct_size;          /* set by galann_csv_options_init */
+    double divisor;              /* every feature is divided by it; default 255 */
+    int header;                  /* 0 (default): no header; 1: the first line
+                                    is a header, skipped; -1: detect (skipped
+                                    when a field of it is not a number) */
+    int labelled;                /* 1 (default): label,f1,...,fn; 0: pixels
+                                    only, f1,...,fn (every label 0, n_labels 1:
+                                    for galann_predict) */
+} galann_csv_options;
+
+GALANN_API void galann_csv_options_init_size(galann_csv_options *opts, size_t size);
+#define galann_csv_options_init(opts) galann_csv_options_init_size((opts), sizeof *(opts))
+
+/* galann_dataset_load_csv and galann_dataset_parse_csv with options (NULL =
+ * the defaults, the same as the plain readers). Line numbers in messages
+ * count the header. Statuses as the plain readers, plus GALANN_ERR_INVALID
+ * for bad options. */
+GALANN_API int galann_dataset_load_csv_with(const char *path, const galann_csv_options *opts,
+                                            galann_dataset **out);
+GALANN_API int galann_dataset_parse_csv_with(const char *text, size_t length, const char *name,
+                                             const galann_csv_options *opts, galann_dataset **out);
+
 /* Build a dataset from arrays (copied): features row-major n_samples x
  * n_features, labels in [0, n_labels). n_samples 0 (arrays may then be
  * NULL) makes an empty share for a data-parallel context

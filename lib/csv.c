@@ -7,7 +7,10 @@
  * as "name:line: ...". Files are read in chunks by csv_file.c, which parses
  * each row with galann_csv_parse_row from here.
  *
- * Not for: quoted fields, headers, missing values.
+ * A header line can be skipped (galann_csv_options.header), and rows can
+ * be pixels only, without a label (.labelled = 0).
+ *
+ * Not for: quoted fields, missing values.
  */
 #include <errno.h>
 #include <math.h>
@@ -151,32 +154,114 @@ static int finish_line(csv_cursor *c, size_t expected_fields)
     return GALANN_OK;
 }
 
-int galann_csv_parse_row(csv_cursor *c, double divisor, size_t n, double *row, int32_t *label)
+int galann_csv_parse_row(csv_cursor *c, const csv_layout *l, size_t n, double *row, int32_t *label)
 {
     if (c->p == c->end || *c->p == '\n' || *c->p == '\r')
         return galann_error_set(GALANN_ERR_PARSE, "%s:%zu: empty line", c->name, c->line);
-    int status = parse_label(c, label);
-    if (status != GALANN_OK)
-        return status;
-    for (size_t j = 0; j < n; j++) {
-        if (c->p == c->end || *c->p != ',')
-            return galann_error_set(GALANN_ERR_PARSE, "%s:%zu: expected %zu fields, found %zu", c->name, c->line,
-                                    n + 1, j + 1);
-        c->p++;
-        double v;
-        status = parse_number(c, j + 2, &v);
+    size_t first_feature_field = 1;
+    *label = 0;
+    if (l->labelled) {
+        int status = parse_label(c, label);
         if (status != GALANN_OK)
             return status;
-        row[j] = v / divisor;
+        first_feature_field = 2;
+    }
+    for (size_t j = 0; j < n; j++) {
+        if (j > 0 || l->labelled) {
+            if (c->p == c->end || *c->p != ',')
+                return galann_error_set(GALANN_ERR_PARSE, "%s:%zu: expected %zu fields, found %zu", c->name, c->line,
+                                        n + first_feature_field - 1, j + first_feature_field - 1);
+            c->p++;
+        }
+        double v;
+        int status = parse_number(c, j + first_feature_field, &v);
+        if (status != GALANN_OK)
+            return status;
+        row[j] = v / l->divisor;
         if (!isfinite(row[j]))
             return galann_error_set(GALANN_ERR_PARSE, "%s:%zu: field %zu is out of range once divided by %g", c->name,
-                                    c->line, j + 2, divisor);
+                                    c->line, j + first_feature_field, l->divisor);
     }
-    return finish_line(c, n + 1);
+    return finish_line(c, n + first_feature_field - 1);
+}
+
+csv_layout galann_csv_default_layout(void)
+{
+    csv_layout l = { GALANN_DEFAULT_INPUT_DIVISOR, 1, 0 };
+    return l;
+}
+
+/* A field is a number when strtod reads all of it (the row parser's
+ * grammar is stricter, and will say so with the line number). */
+static int field_is_number(const char *start, const char *stop)
+{
+    size_t len = (size_t)(stop - start);
+    if (len == 0 || len >= MAX_FIELD_TEXT)
+        return 0;
+    char text[MAX_FIELD_TEXT];
+    memcpy(text, start, len);
+    text[len] = '\0';
+    char *end;
+    (void)strtod(text, &end);
+    return end == text + len;
+}
+
+/* A header: a first line with a field that is not a number. */
+static int line_is_header(const char *p, const char *end)
+{
+    const char *eol = memchr(p, '\n', (size_t)(end - p));
+    if (!eol)
+        eol = end;
+    if (eol > p && eol[-1] == '\r')
+        eol--;
+    while (p <= eol) {
+        const char *comma = memchr(p, ',', (size_t)(eol - p));
+        const char *stop = comma ? comma : eol;
+        if (!field_is_number(p, stop))
+            return 1;
+        p = stop + 1;
+    }
+    return 0;
+}
+
+GALANN_API void galann_csv_options_init_size(galann_csv_options *opts, size_t size)
+{
+    if (!opts || size < sizeof opts->struct_size)
+        return;
+    galann_csv_options defaults;
+    memset(&defaults, 0, sizeof defaults);
+    defaults.divisor = GALANN_DEFAULT_INPUT_DIVISOR;
+    defaults.header = 0;
+    defaults.labelled = 1;
+    defaults.struct_size = size < sizeof defaults ? size : sizeof defaults;
+    memcpy(opts, &defaults, defaults.struct_size);
+}
+
+int galann_csv_layout_of(const char *who, const galann_csv_options *given, const char *line, const char *end,
+                         csv_layout *out)
+{
+    galann_csv_options o;
+    galann_csv_options_init(&o);
+    if (given) {
+        if (given->struct_size == 0 || given->struct_size > sizeof o)
+            return galann_error_set(GALANN_ERR_INVALID, "%s: options.struct_size %zu is not valid (use "
+                                    "galann_csv_options_init)", who, given->struct_size);
+        memcpy(&o, given, given->struct_size);
+    }
+    if (!(o.divisor != 0.0) || !isfinite(o.divisor))
+        return galann_error_set(GALANN_ERR_INVALID, "%s: divisor %g is not usable", who, o.divisor);
+    if (o.header < -1 || o.header > 1)
+        return galann_error_set(GALANN_ERR_INVALID, "%s: header must be -1 (detect), 0 or 1, got %d", who, o.header);
+    if (o.labelled != 0 && o.labelled != 1)
+        return galann_error_set(GALANN_ERR_INVALID, "%s: labelled must be 0 or 1, got %d", who, o.labelled);
+    out->divisor = o.divisor;
+    out->labelled = o.labelled;
+    out->header_lines = o.header == -1 ? (size_t)line_is_header(line, end) : (size_t)o.header;
+    return GALANN_OK;
 }
 
 /* Parse rows into one scratch row until the first error, and return it. */
-static int report_first_bad_row(csv_cursor *c, double divisor, size_t n, size_t m)
+static int report_first_bad_row(csv_cursor *c, const csv_layout *l, size_t n, size_t m)
 {
     double *row = malloc(n * sizeof *row);
     if (!row)
@@ -184,46 +269,61 @@ static int report_first_bad_row(csv_cursor *c, double divisor, size_t n, size_t 
     int32_t label;
     int status = GALANN_OK;
     for (size_t i = 0; i < m && status == GALANN_OK; i++)
-        status = galann_csv_parse_row(c, divisor, n, row, &label);
+        status = galann_csv_parse_row(c, l, n, row, &label);
     free(row);
     if (status == GALANN_OK) /* cannot happen: the text is too short */
         status = galann_error_set(GALANN_ERR_PARSE, "%s: malformed CSV", c->name);
     return status;
 }
 
-GALANN_API int galann_dataset_parse_csv(const char *text, size_t length, const char *name, double divisor,
-                                        galann_dataset **out)
+/* One past the end of the line at p (its '\n' included), or end. */
+static const char *after_line(const char *p, const char *end)
 {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    return nl ? nl + 1 : end;
+}
+
+GALANN_API int galann_dataset_parse_csv_with(const char *text, size_t length, const char *name,
+                                             const galann_csv_options *opts, galann_dataset **out)
+{
+    static const char who[] = "galann_dataset_parse_csv";
     galann_error_clear();
     if (!out)
-        return galann_error_set(GALANN_ERR_INVALID, "galann_dataset_parse_csv: out is NULL");
+        return galann_error_set(GALANN_ERR_INVALID, "%s: out is NULL", who);
     *out = NULL;
     if (!name)
         name = "<memory>";
     if (!text && length > 0)
-        return galann_error_set(GALANN_ERR_INVALID, "galann_dataset_parse_csv: text is NULL");
-    if (!(divisor != 0.0) || !isfinite(divisor))
-        return galann_error_set(GALANN_ERR_INVALID, "galann_dataset_parse_csv: divisor %g is not usable", divisor);
+        return galann_error_set(GALANN_ERR_INVALID, "%s: text is NULL", who);
+    csv_layout l;
+    int status = galann_csv_layout_of(who, opts, text, text + length, &l);
+    if (status != GALANN_OK)
+        return status;
     if (length == 0)
         return galann_error_set(GALANN_ERR_PARSE, "%s:1: the file is empty", name);
 
-    const char *end = text + length;
-    size_t fields = count_fields_of_first_line(text, end);
-    size_t m = count_lines(text, end);
-    if (fields < 2)
-        return galann_error_set(GALANN_ERR_PARSE, "%s:1: expected a label and at least one feature, found 1 field",
-                                name);
-    size_t n = fields - 1;
+    const char *end = text + length, *first = text;
+    for (size_t h = 0; h < l.header_lines; h++)
+        first = after_line(first, end);
+    if (first == end)
+        return galann_error_set(GALANN_ERR_PARSE, "%s:%zu: no rows after the header", name, l.header_lines + 1);
+    size_t fields = count_fields_of_first_line(first, end);
+    size_t m = count_lines(first, end);
+    size_t min_fields = l.labelled ? 2 : 1;
+    if (fields < min_fields)
+        return galann_error_set(GALANN_ERR_PARSE, "%s:%zu: expected a label and at least one feature, found 1 field",
+                                name, l.header_lines + 1);
+    size_t n = fields - (l.labelled ? 1 : 0);
     if (n > SIZE_MAX / sizeof(double) / m)
         return galann_error_set(GALANN_ERR_NOMEM, "%s: %zu x %zu features overflow memory", name, m, n);
 
-    csv_cursor c = { text, end, name, 1 };
+    csv_cursor c = { first, end, name, 1 + l.header_lines };
     /* Every field takes at least two bytes (a digit and a separator). A
      * text too short for m rows of the first row's width is malformed:
      * find the faulty line with one row of scratch space instead of
      * allocating for rows that cannot be there. */
-    if (m > (length + 1) / 2 / (n + 1))
-        return report_first_bad_row(&c, divisor, n, m);
+    if (m > ((size_t)(end - first) + 1) / 2 / fields)
+        return report_first_bad_row(&c, &l, n, m);
 
     double *x = malloc(m * n * sizeof *x);
     int32_t *y = malloc(m * sizeof *y);
@@ -234,7 +334,7 @@ GALANN_API int galann_dataset_parse_csv(const char *text, size_t length, const c
     }
     int32_t max_label = 0;
     for (size_t i = 0; i < m; i++) {
-        int status = galann_csv_parse_row(&c, divisor, n, x + i * n, &y[i]);
+        status = galann_csv_parse_row(&c, &l, n, x + i * n, &y[i]);
         if (status != GALANN_OK) {
             free(x);
             free(y);
@@ -244,6 +344,15 @@ GALANN_API int galann_dataset_parse_csv(const char *text, size_t length, const c
             max_label = y[i];
     }
     return galann_dataset_adopt(x, y, m, n, (size_t)max_label + 1, out);
+}
+
+GALANN_API int galann_dataset_parse_csv(const char *text, size_t length, const char *name, double divisor,
+                                        galann_dataset **out)
+{
+    galann_csv_options o;
+    galann_csv_options_init(&o);
+    o.divisor = divisor;
+    return galann_dataset_parse_csv_with(text, length, name, &o, out);
 }
 
 /* Append one value: whole numbers as integers (the pixel data round-trips

@@ -68,12 +68,13 @@ static int read_chunk(chunk_reader *r)
     return GALANN_OK;
 }
 
-/* Pass 1: length, line count and the first line's field count. */
-static int measure(chunk_reader *r, file_shape *shape)
+/* Pass 1: length, the count of rows (the lines after the header, counting
+ * an unterminated last one) and the first row's field count. */
+static int measure(chunk_reader *r, size_t header_lines, file_shape *shape)
 {
     memset(shape, 0, sizeof *shape);
     shape->fields = 1;
-    int in_first_line = 1;
+    size_t ended = 0; /* lines ended so far */
     char last = '\n';
     while (!r->eof) {
         r->len = 0;
@@ -81,19 +82,20 @@ static int measure(chunk_reader *r, file_shape *shape)
         if (status != GALANN_OK)
             return status;
         const char *p = r->buf, *end = r->buf + r->len;
-        for (; in_first_line && p < end; p++) {
-            if (*p == ',')
-                shape->fields++;
-            else if (*p == '\n') {
-                in_first_line = 0;
-                shape->lines++;
-            }
-        }
         while (p < end) {
+            if (ended == header_lines) { /* the first row: count its fields */
+                for (; p < end && *p != '\n'; p++)
+                    shape->fields += *p == ',';
+                if (p < end) {
+                    ended++;
+                    p++;
+                }
+                continue;
+            }
             const char *nl = memchr(p, '\n', (size_t)(end - p));
             if (!nl)
                 break;
-            shape->lines++;
+            ended++;
             p = nl + 1;
         }
         if (r->len > 0)
@@ -101,7 +103,8 @@ static int measure(chunk_reader *r, file_shape *shape)
         shape->bytes += r->len;
     }
     if (last != '\n')
-        shape->lines++;
+        ended++;
+    shape->lines = ended > header_lines ? ended - header_lines : 0;
     return GALANN_OK;
 }
 
@@ -115,16 +118,18 @@ static size_t complete_lines(const char *buf, size_t len)
 
 /* Pass 2: parse every row into x and y; with x NULL, parse into a scratch
  * row only (to find the faulty line of a malformed file). */
-static int parse_rows(chunk_reader *r, const file_shape *shape, double divisor, double *x, int32_t *y)
+static int skip_lines(chunk_reader *r, uint64_t lines);
+
+static int parse_rows(chunk_reader *r, const file_shape *shape, const csv_layout *l, double *x, int32_t *y)
 {
-    size_t n = shape->fields - 1, rows = 0, line = 1;
+    size_t n = shape->fields - (l->labelled ? 1 : 0), rows = 0, line = 1 + l->header_lines;
     double *scratch = x ? NULL : malloc(n * sizeof *scratch);
     int32_t scratch_label;
     if (!x && !scratch)
         return galann_error_set(GALANN_ERR_NOMEM, "%s: out of memory for a row of %zu features", r->path, n);
-    int status = GALANN_OK;
     r->len = 0;
     r->eof = 0;
+    int status = skip_lines(r, l->header_lines);
     while (status == GALANN_OK) {
         status = read_chunk(r);
         if (status != GALANN_OK)
@@ -136,7 +141,7 @@ static int parse_rows(chunk_reader *r, const file_shape *shape, double divisor, 
                 status = galann_error_set(GALANN_ERR_IO, "%s: the file grew while it was read", r->path);
                 break;
             }
-            status = galann_csv_parse_row(&c, divisor, n, x ? x + rows * n : scratch, x ? &y[rows] : &scratch_label);
+            status = galann_csv_parse_row(&c, l, n, x ? x + rows * n : scratch, x ? &y[rows] : &scratch_label);
             rows++;
         }
         line = c.line;
@@ -182,35 +187,70 @@ static int adopt_rows(double *x, int32_t *y, size_t m, size_t n, galann_dataset 
     return galann_dataset_adopt(x, y, m, n, (size_t)max_label + 1, out);
 }
 
-int galann_csv_load_file(const char *path, double divisor, size_t chunk_bytes, galann_dataset **out)
+/* Read the file's first line into the buffer (whole, or as much as there
+ * is), for header detection; the caller rewinds. */
+static int read_first_line(chunk_reader *r, const char **end)
 {
+    for (;;) {
+        const char *nl = r->len ? memchr(r->buf, '\n', r->len) : NULL;
+        if (nl || r->eof) {
+            *end = nl ? nl : r->buf + r->len;
+            return GALANN_OK;
+        }
+        int status = read_chunk(r);
+        if (status != GALANN_OK)
+            return status;
+    }
+}
+
+int galann_csv_load_file_laid_out(const char *path, const galann_csv_options *opts, size_t chunk_bytes,
+                                  galann_dataset **out)
+{
+    static const char who[] = "galann_dataset_load_csv";
     chunk_reader r = { NULL, path, chunk_bytes ? chunk_bytes : GALANN_CSV_CHUNK_BYTES, NULL, 0, 0, 0 };
     file_shape shape;
+    csv_layout l;
     double *x = NULL;
     int32_t *y = NULL;
-    int status = open_regular_file(&r);
+    const char *first_end = NULL;
+    int status = galann_csv_layout_of(who, opts, "", "", &l);
     if (status == GALANN_OK)
-        status = measure(&r, &shape);
+        status = open_regular_file(&r);
+    if (status == GALANN_OK && opts && opts->header == -1) {
+        status = read_first_line(&r, &first_end);
+        if (status == GALANN_OK)
+            status = galann_csv_layout_of(who, opts, r.buf ? r.buf : "", first_end ? first_end : "", &l);
+        if (status == GALANN_OK && fseek(r.f, 0, SEEK_SET) != 0)
+            status = read_failed(&r);
+        r.len = 0;
+        r.eof = 0;
+    }
+    if (status == GALANN_OK)
+        status = measure(&r, l.header_lines, &shape);
     if (status != GALANN_OK)
         goto done;
     if (shape.bytes == 0) {
         status = galann_error_set(GALANN_ERR_PARSE, "%s:1: the file is empty", path);
         goto done;
     }
-    if (shape.fields < 2) {
-        status = galann_error_set(GALANN_ERR_PARSE, "%s:1: expected a label and at least one feature, found 1 field",
-                                  path);
+    if (shape.lines == 0) {
+        status = galann_error_set(GALANN_ERR_PARSE, "%s:%zu: no rows after the header", path, l.header_lines + 1);
         goto done;
     }
-    size_t m = shape.lines, n = shape.fields - 1;
+    if (shape.fields < (l.labelled ? 2u : 1u)) {
+        status = galann_error_set(GALANN_ERR_PARSE, "%s:%zu: expected a label and at least one feature, found 1 "
+                                  "field", path, l.header_lines + 1);
+        goto done;
+    }
+    size_t m = shape.lines, n = shape.fields - (l.labelled ? 1 : 0);
     if (fseek(r.f, 0, SEEK_SET) != 0) {
         status = read_failed(&r);
         goto done;
     }
     /* Every field takes at least two bytes: a file too short for its rows
      * is malformed, and parsing without storing finds where. */
-    if (m > (shape.bytes + 1) / 2 / (n + 1)) {
-        status = parse_rows(&r, &shape, divisor, NULL, NULL);
+    if (m > (shape.bytes + 1) / 2 / shape.fields) {
+        status = parse_rows(&r, &shape, &l, NULL, NULL);
         goto done;
     }
     x = malloc(m * n * sizeof *x);
@@ -219,7 +259,7 @@ int galann_csv_load_file(const char *path, double divisor, size_t chunk_bytes, g
         status = galann_error_set(GALANN_ERR_NOMEM, "%s: out of memory for %zu x %zu features", path, m, n);
         goto done;
     }
-    status = parse_rows(&r, &shape, divisor, x, y);
+    status = parse_rows(&r, &shape, &l, x, y);
     if (status != GALANN_OK)
         goto done;
     status = adopt_rows(x, y, m, n, out);
@@ -233,6 +273,14 @@ done:
     if (r.f)
         fclose(r.f);
     return status;
+}
+
+int galann_csv_load_file(const char *path, double divisor, size_t chunk_bytes, galann_dataset **out)
+{
+    galann_csv_options o;
+    galann_csv_options_init(&o);
+    o.divisor = divisor;
+    return galann_csv_load_file_laid_out(path, &o, chunk_bytes, out);
 }
 
 /* ---- shares of a file, for data-parallel processes ---- */
@@ -312,6 +360,7 @@ static int skip_lines(chunk_reader *r, uint64_t lines)
 static int parse_share(chunk_reader *r, uint64_t first_line, uint64_t count, size_t n, double *x, int32_t *y)
 {
     size_t rows = 0, line = (size_t)first_line;
+    const csv_layout layout = galann_csv_default_layout();
     int status = GALANN_OK;
     while (status == GALANN_OK && rows < count) {
         /* the buffered bytes up to the last complete line; at the end of
@@ -326,7 +375,7 @@ static int parse_share(chunk_reader *r, uint64_t first_line, uint64_t count, siz
                                     line);
         csv_cursor c = { r->buf, r->buf + complete, r->path, line };
         while (status == GALANN_OK && c.p < c.end && rows < count) {
-            status = galann_csv_parse_row(&c, GALANN_DEFAULT_INPUT_DIVISOR, n, x + rows * n, &y[rows]);
+            status = galann_csv_parse_row(&c, &layout, n, x + rows * n, &y[rows]);
             rows++;
         }
         line = c.line;
@@ -445,4 +494,15 @@ GALANN_API int galann_dataset_load_csv(const char *path, galann_dataset **out)
         return galann_error_set(GALANN_ERR_INVALID, "galann_dataset_load_csv: path is NULL");
     /* The original: x = p / 255.0 */
     return galann_csv_load_file(path, GALANN_DEFAULT_INPUT_DIVISOR, GALANN_CSV_CHUNK_BYTES, out);
+}
+
+GALANN_API int galann_dataset_load_csv_with(const char *path, const galann_csv_options *opts, galann_dataset **out)
+{
+    galann_error_clear();
+    if (!out)
+        return galann_error_set(GALANN_ERR_INVALID, "galann_dataset_load_csv: out is NULL");
+    *out = NULL;
+    if (!path)
+        return galann_error_set(GALANN_ERR_INVALID, "galann_dataset_load_csv: path is NULL");
+    return galann_csv_load_file_laid_out(path, opts, GALANN_CSV_CHUNK_BYTES, out);
 }
