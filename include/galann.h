@@ -293,6 +293,16 @@ GALANN_API int galann_model_init_random(galann_model *m, uint32_t seed);
 GALANN_API double galann_model_input_divisor(const galann_model *m);
 GALANN_API int galann_model_set_input_divisor(galann_model *m, double divisor);
 
+/* Names of the output classes, one per output unit (names[i] is class i),
+ * copied; count 0 removes them. Each name is 1..255 bytes without a comma
+ * or a control byte. Saved in the model file, kept by galann_model_copy.
+ * Statuses: GALANN_ERR_INVALID (NULL, a bad name), GALANN_ERR_DIMENSION
+ * (count is not the number of outputs), GALANN_ERR_NOMEM. */
+GALANN_API int galann_model_set_class_names(galann_model *m, const char *const *names, size_t count);
+/* Class index's name, borrowed until the names change or the model is
+ * freed; NULL when the model has no names (or index is out of range). */
+GALANN_API const char *galann_model_class_name(const galann_model *m, size_t index);
+
 /* Save to / load from the binary model format (docs/model-format.md).
  * Models the format cannot hold (over 1024 layers, a layer over 2^31 - 1
  * units) are refused with GALANN_ERR_INVALID when saving.

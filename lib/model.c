@@ -76,13 +76,23 @@ GALANN_API int galann_model_copy(const galann_model *m, galann_model **out)
         return status;
     memcpy((*out)->theta, m->theta, m->n_params * sizeof *m->theta);
     (*out)->input_divisor = m->input_divisor;
-    return GALANN_OK;
+    if (m->class_names) {
+        status = galann_class_names_copy("galann_model_copy", (const char *const *)m->class_names, NULL,
+                                         galann_model_outputs(m), &(*out)->class_names);
+        if (status != GALANN_OK) {
+            galann_model_free(*out);
+            *out = NULL;
+        }
+    }
+    return status;
 }
 
 GALANN_API void galann_model_free(galann_model *m)
 {
     if (!m)
         return;
+    if (m->sizes)
+        galann_class_names_free(m->class_names, galann_model_outputs(m));
     free(m->sizes);
     free(m->theta);
     free(m);

@@ -406,13 +406,18 @@ static void header_defects_are_refused_with_their_reason(void **state)
     reseal(b, size);
     expect_refused(b, size, "version");
 
-    static const uint32_t flags[] = { 1, 2, 0x80000000u, 0xffffffffu };
+    static const uint32_t flags[] = { 2, 3, 0x80000000u, 0xffffffffu };
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
         RESET();
         put_u32(b + OFF_FLAGS, flags[i]);
         reseal(b, size);
         expect_refused(b, size, "flags");
     }
+    /* flag 1 announces a class names section this file does not have */
+    RESET();
+    put_u32(b + OFF_FLAGS, 1);
+    reseal(b, size);
+    expect_refused(b, size, "class names");
 
     static const uint64_t layer_counts[] = { 0, 1, 1025, 1ull << 32, 1ull << 61, UINT64_MAX };
     for (size_t i = 0; i < sizeof layer_counts / sizeof layer_counts[0]; i++) {
@@ -824,6 +829,152 @@ static void null_arguments_are_refused(void **state)
     galann_model_free(m);
 }
 
+/* ------------------------------------------------------- class names */
+
+static const char *const galaxy_names[] = { "E", "S", "I" };
+
+static void class_names_are_set_copied_saved_and_loaded(void **state)
+{
+    (void)state;
+    galann_model *m = small_model();
+    assert_null(galann_model_class_name(m, 0));
+    const char *names[] = { "Elliptical", "Spiral galaxy \xc3\xa9" };
+    expect_status(galann_model_set_class_names(m, names, 2), GALANN_OK);
+    assert_string_equal(galann_model_class_name(m, 0), "Elliptical");
+    assert_string_equal(galann_model_class_name(m, 1), "Spiral galaxy \xc3\xa9");
+    assert_null(galann_model_class_name(m, 2));
+    assert_null(galann_model_class_name(NULL, 0));
+
+    galann_model *copy = NULL;
+    expect_status(galann_model_copy(m, &copy), GALANN_OK);
+    assert_string_equal(galann_model_class_name(copy, 1), "Spiral galaxy \xc3\xa9");
+
+    /* the file: flags 1, then after n_params the section: its length,
+     * then per name a u16 length and the bytes */
+    void *buf = NULL;
+    size_t size = 0;
+    expect_status(galann_model_save_buffer(m, &buf, &size), GALANN_OK);
+    size_t section = 2 + 10 + 2 + 16;
+    assert_int_equal(size, SMALL_BYTES + 4 + section);
+    const unsigned char *b = buf;
+    assert_int_equal(get_u32(b + OFF_FLAGS), 1);
+    size_t at = 24 + 8 * 3 + 16;
+    assert_int_equal(get_u32(b + at), section);
+    assert_int_equal(b[at + 4], 10);
+    assert_int_equal(b[at + 5], 0);
+    assert_memory_equal(b + at + 6, "Elliptical", 10);
+    assert_int_equal(b[at + 16], 16);
+    assert_memory_equal(b + at + 18, "Spiral galaxy \xc3\xa9", 16);
+    uLong crc = crc32(crc32(0L, Z_NULL, 0), b, (uInt)(size - 4));
+    assert_int_equal(get_u32(b + size - 4), (uint32_t)crc);
+
+    galann_model *loaded = NULL;
+    expect_status(galann_model_load_buffer(buf, size, &loaded), GALANN_OK);
+    assert_models_identical(loaded, m);
+    assert_string_equal(galann_model_class_name(loaded, 0), "Elliptical");
+    assert_string_equal(galann_model_class_name(loaded, 1), "Spiral galaxy \xc3\xa9");
+    galann_free(buf);
+
+    /* removed again: the file is the first release's, byte for byte */
+    expect_status(galann_model_set_class_names(m, NULL, 0), GALANN_OK);
+    assert_null(galann_model_class_name(m, 0));
+    size_t plain_size = 0;
+    unsigned char *plain = small_bytes(&plain_size);
+    expect_status(galann_model_save_buffer(m, &buf, &size), GALANN_OK);
+    assert_int_equal(size, plain_size);
+    assert_memory_equal(buf, plain, size);
+    assert_int_equal(get_u32((unsigned char *)buf + OFF_FLAGS), 0);
+    galann_free(buf);
+    free(plain);
+
+    galann_model_free(m);
+    galann_model_free(copy);
+    galann_model_free(loaded);
+}
+
+static void bad_class_names_are_refused_and_keep_the_old_ones(void **state)
+{
+    (void)state;
+    size_t sizes[] = { 4, 3, 3 };
+    galann_model *m = NULL;
+    expect_status(galann_model_new(sizes, 3, &m), GALANN_OK);
+    expect_status(galann_model_set_class_names(m, galaxy_names, 3), GALANN_OK);
+    expect_status(galann_model_set_class_names(m, galaxy_names, 2), GALANN_ERR_DIMENSION);
+    expect_message("2 names for a model with 3 output classes");
+    const char *comma[] = { "E", "S,I", "I" };
+    expect_status(galann_model_set_class_names(m, comma, 3), GALANN_ERR_INVALID);
+    expect_message("class name 1 has a comma or a control byte (0x2c) at byte 1");
+    const char *newline[] = { "E", "S", "I\n" };
+    expect_status(galann_model_set_class_names(m, newline, 3), GALANN_ERR_INVALID);
+    expect_message("(0x0a) at byte 1");
+    const char *empty[] = { "", "S", "I" };
+    expect_status(galann_model_set_class_names(m, empty, 3), GALANN_ERR_INVALID);
+    expect_message("class name 0 has 0 bytes (expected 1..255)");
+    char long_name[300];
+    memset(long_name, 'x', sizeof long_name - 1);
+    long_name[sizeof long_name - 1] = '\0';
+    const char *too_long[] = { "E", long_name, "I" };
+    expect_status(galann_model_set_class_names(m, too_long, 3), GALANN_ERR_INVALID);
+    expect_message("class name 1 has 256 bytes (expected 1..255)");
+    const char *null_name[] = { "E", NULL, "I" };
+    expect_status(galann_model_set_class_names(m, null_name, 3), GALANN_ERR_INVALID);
+    expect_status(galann_model_set_class_names(m, NULL, 3), GALANN_ERR_INVALID);
+    expect_status(galann_model_set_class_names(NULL, galaxy_names, 3), GALANN_ERR_INVALID);
+    /* every refusal left the names as they were */
+    assert_string_equal(galann_model_class_name(m, 1), "S");
+    galann_model_free(m);
+}
+
+static void corrupt_class_name_sections_are_refused(void **state)
+{
+    (void)state;
+    size_t sizes[] = { 2, 3 };
+    galann_model *m = NULL;
+    expect_status(galann_model_new(sizes, 2, &m), GALANN_OK);
+    expect_status(galann_model_set_class_names(m, galaxy_names, 3), GALANN_OK);
+    void *saved = NULL;
+    size_t size = 0;
+    expect_status(galann_model_save_buffer(m, &saved, &size), GALANN_OK);
+    galann_model_free(m);
+    unsigned char *b = malloc(size + 16);
+    assert_non_null(b);
+    size_t at = 24 + 8 * 2 + 16; /* the section's length word */
+    assert_int_equal(get_u32((unsigned char *)saved + at), 9);
+
+#define RESET_NAMES() memcpy(b, saved, size)
+    RESET_NAMES();
+    put_u32(b + at, 10); /* a byte more than the names take */
+    reseal(b, size);
+    expect_refused(b, size, "class name");
+    RESET_NAMES();
+    put_u32(b + at, 8); /* a byte less */
+    reseal(b, size);
+    expect_refused(b, size, "class name");
+    RESET_NAMES();
+    put_u32(b + at, 0xffffffffu);
+    reseal(b, size);
+    expect_refused(b, size, "class names take 4294967295 bytes");
+    RESET_NAMES();
+    b[at + 4] = 200; /* the first name's length runs past the section */
+    reseal(b, size);
+    expect_refused(b, size, "class name 0 runs past its section");
+    RESET_NAMES();
+    b[at + 6] = ','; /* "E" becomes "," */
+    reseal(b, size);
+    expect_refused(b, size, "comma or a control byte");
+    RESET_NAMES();
+    b[at + 4] = 0; /* an empty name */
+    b[at + 5] = 0;
+    reseal(b, size);
+    expect_refused(b, size, NULL);
+    /* truncated inside the section */
+    RESET_NAMES();
+    expect_refused(b, at + 6, "truncated");
+    galann_free(saved);
+    free(b);
+#undef RESET_NAMES
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -838,6 +989,9 @@ int main(void)
         cmocka_unit_test(saving_over_a_model_replaces_it_whole),
         cmocka_unit_test(failed_saves_leave_the_existing_file_and_no_temporary),
         cmocka_unit_test(null_arguments_are_refused),
+        cmocka_unit_test(class_names_are_set_copied_saved_and_loaded),
+        cmocka_unit_test(bad_class_names_are_refused_and_keep_the_old_ones),
+        cmocka_unit_test(corrupt_class_name_sections_are_refused),
     };
     return tests_exit_status(cmocka_run_group_tests(tests, NULL, NULL));
 }
