@@ -26,6 +26,14 @@ private=$(pkg-config --print-requires-private galann)
 case "$(pkg-config --define-variable=prefix="$stage$prefix" --cflags galann)" in
     *openblas*|*OpenCL*) echo "pkg-config --cflags galann passes on a dependency's flags"; exit 1 ;;
 esac
+# CBLAS is loaded by the blas backend at run time (dlopen), never linked:
+# no BLAS in the .pc file (shared or static), none among the library's
+# needed libraries
+if grep -i blas "$pc"; then echo "galann.pc names a BLAS"; exit 1; fi
+lib=$(find "$stage" -name 'libgalann.so.*' -type f | head -n 1)
+if [ -n "$lib" ] && command -v readelf >/dev/null 2>&1; then
+    if readelf -d "$lib" | grep NEEDED | grep -i blas; then echo "libgalann links a BLAS"; exit 1; fi
+fi
 # the installed program finds the library under its own prefix
 exe=$(find "$stage" -type f -name galann -perm -u+x | head -n 1)
 if [ -n "$exe" ] && command -v readelf >/dev/null 2>&1; then

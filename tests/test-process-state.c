@@ -4,20 +4,34 @@
  * the locale, the shared objects loaded and the number of threads.
  *
  * Each case runs in a fresh process (this program started again with the
- * case's name), because an OpenCL runtime, once loaded, stays loaded: a
- * case that ran after another had loaded it would prove nothing. A case
- * snapshots the state, makes the calls (a context created, one cost
- * computed, the context freed; or galann_backend_devices), snapshots again
- * and prints every difference. Every backend but opencl must leave no
- * difference at all and load no shared object, and so must "best
- * available" when it does not choose opencl. With opencl, the runtime's
- * threads and libraries stay (docs/reliability.md); the signals, the
- * environment and the locale must still be as they were, and a second
- * context must not add threads.
+ * case's name), because a runtime, once loaded, stays loaded: a case that
+ * ran after another had loaded it would prove nothing. A case first checks
+ * that loading libgalann started nothing: one thread (this program has no
+ * other) and no CBLAS mapped (libgalann loads it on the first blas
+ * context, docs/reliability.md §8). It then snapshots the state, makes the
+ * calls (a context created, one cost computed, the context freed; or
+ * galann_backend_devices; or a CSV file written and read back), snapshots
+ * again and prints every difference.
+ *
+ * - reference, the CSV files, devices of reference and blas: no difference
+ *   at all, no shared object loaded, no thread added.
+ * - blas: CBLAS is loaded by the first context, once (one library whose
+ *   name has "blas" in it, with its own dependencies) and its threads stay
+ *   (OpenBLAS's pool); signals, mask, environment and locale are as they
+ *   were, and a second context adds no library and no thread.
+ * - blas when CBLAS cannot be loaded (dlopen refused by this program,
+ *   which defines dlopen before the C library's): GALANN_ERR_UNAVAILABLE
+ *   with the loader's reason, "best available" falls back to reference,
+ *   and nothing changes.
+ * - opencl: the runtime's threads and libraries stay; signals,
+ *   environment and locale must still be as they were, and a second
+ *   context must not add threads.
+ * - "best available" follows the rules of the backend it chose.
  *
  * Not here: what the library computes (the other tests).
  */
-#define _DEFAULT_SOURCE /* NSIG */
+#define _GNU_SOURCE /* NSIG, RTLD_NEXT */
+#include <dlfcn.h>
 #include <errno.h>
 #include <locale.h>
 #include <signal.h>
@@ -57,6 +71,42 @@ typedef struct process_state {
     char *libraries[MAX_LIBRARIES];  /* shared objects mapped */
     long threads;
 } process_state;
+
+/* ------------------------------------------------------- dlopen refused */
+
+/* In the "unloadable" case, dlopen refuses every library whose file name
+ * has "blas" in it, as it would if CBLAS were not installed; dlerror then
+ * gives this reason once. The library's calls come here because an
+ * executable's definitions come first. */
+#define REFUSAL "refused by test-process-state"
+static int refuse_cblas;
+static int refusal_pending;
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+void *dlopen(const char *file, int mode)
+{
+    void *(*real)(const char *, int) = (void *(*)(const char *, int))dlsym(RTLD_NEXT, "dlopen");
+    if (refuse_cblas && file && strstr(base_name(file), "blas")) {
+        refusal_pending = 1;
+        return NULL;
+    }
+    return real ? real(file, mode) : NULL;
+}
+
+char *dlerror(void)
+{
+    char *(*real)(void) = (char *(*)(void))dlsym(RTLD_NEXT, "dlerror");
+    if (refusal_pending) {
+        refusal_pending = 0;
+        return (char *)REFUSAL;
+    }
+    return real ? real() : NULL;
+}
 
 /* ------------------------------------------------------- snapshots */
 
@@ -126,6 +176,16 @@ static void snapshot_free(process_state *s)
     for (size_t i = 0; i < s->n_libraries; i++)
         free(s->libraries[i]);
     s->n_libraries = 0;
+}
+
+/* How many of the shared objects mapped are a CBLAS (the file name has
+ * "blas" in it: libopenblas*, libblas*, libcblas*). */
+static int cblas_count(const process_state *s)
+{
+    int count = 0;
+    for (size_t i = 0; i < s->n_libraries; i++)
+        count += strstr(base_name(s->libraries[i]), "blas") != NULL;
+    return count;
 }
 
 /* Print the shared objects loaded between two snapshots; how many. */
@@ -256,6 +316,61 @@ static int use_context(const char *backend, const char **chosen)
     return status;
 }
 
+/* A CSV file written and read back (a program that uses libgalann for its
+ * files only). */
+static int use_csv_files(void)
+{
+    char folder[] = "/tmp/galann-process-state-XXXXXX";
+    if (!mkdtemp(folder)) {
+        printf("  mkdtemp: %s\n", strerror(errno));
+        return GALANN_ERR_IO;
+    }
+    char path[sizeof folder + 16];
+    snprintf(path, sizeof path, "%s/data.csv", folder);
+    galann_dataset *d = random_dataset(600, 20, 3, 5), *back = NULL;
+    int status = d ? galann_dataset_save_csv(d, path, 1.0) : GALANN_ERR_NOMEM;
+    if (status == GALANN_OK)
+        status = galann_dataset_load_csv(path, &back);
+    if (status != GALANN_OK)
+        printf("  CSV files: %s: %s\n", galann_strerror(status), galann_last_error());
+    else
+        printf("  CSV file written and read: %zu rows\n", galann_dataset_n_samples(back));
+    galann_dataset_free(back);
+    galann_dataset_free(d);
+    unlink(path);
+    rmdir(folder);
+    return status;
+}
+
+/* CBLAS made unloadable: a blas context is refused with the loader's
+ * reason, and best available (which tries to load it again) falls back to
+ * reference. */
+static int use_unloadable_blas(const char **chosen)
+{
+    int built_in = 0;
+    for (size_t i = 0; i < galann_backend_count(); i++)
+        built_in |= strcmp(galann_backend_name(i), "blas") == 0;
+    if (!built_in)
+        return GALANN_ERR_UNAVAILABLE;
+    refuse_cblas = 1;
+    galann_context *c = NULL;
+    int status = galann_context_new("blas", &c);
+    const char *message = galann_last_error();
+    printf("  blas: %s: %s\n", galann_strerror(status), message);
+    if (status != GALANN_ERR_UNAVAILABLE || !strstr(message, "cannot load CBLAS") || !strstr(message, REFUSAL)) {
+        printf("  expected %s with \"cannot load CBLAS\" and \"%s\"\n", galann_strerror(GALANN_ERR_UNAVAILABLE),
+               REFUSAL);
+        galann_context_free(c);
+        return GALANN_ERR_BACKEND;
+    }
+    status = use_context(NULL, chosen);
+    if (status == GALANN_OK && strcmp(*chosen, "reference") != 0 && strcmp(*chosen, "opencl") != 0) {
+        printf("  best available chose %s without CBLAS\n", *chosen);
+        return GALANN_ERR_BACKEND;
+    }
+    return status;
+}
+
 static int list_devices(const char *backend)
 {
     char buf[4096];
@@ -267,45 +382,85 @@ static int list_devices(const char *backend)
     return status;
 }
 
+enum case_kind { CASE_CONTEXT, CASE_DEVICES, CASE_CSV, CASE_UNLOADABLE_BLAS };
+
+static int run_calls(enum case_kind kind, const char *backend, const char **chosen)
+{
+    switch (kind) {
+    case CASE_CONTEXT:
+        return use_context(backend, chosen);
+    case CASE_DEVICES:
+        return list_devices(backend);
+    case CASE_CSV:
+        return use_csv_files();
+    case CASE_UNLOADABLE_BLAS:
+        return use_unloadable_blas(chosen);
+    }
+    return GALANN_ERR_INVALID;
+}
+
 /* Run one case in this process; the exit status says how it went. */
 static int run_case(const char *name)
 {
     const char *backend = NULL;
-    int devices = 0;
-    if (strncmp(name, "context:", 8) == 0)
-        backend = strcmp(name + 8, "best") == 0 ? NULL : name + 8;
+    enum case_kind kind;
+    if (strcmp(name, "csv") == 0)
+        kind = CASE_CSV;
+    else if (strcmp(name, "context:blas-unloadable") == 0)
+        kind = CASE_UNLOADABLE_BLAS;
+    else if (strncmp(name, "context:", 8) == 0)
+        kind = CASE_CONTEXT, backend = strcmp(name + 8, "best") == 0 ? NULL : name + 8;
     else if (strncmp(name, "devices:", 8) == 0)
-        backend = name + 8, devices = 1;
+        kind = CASE_DEVICES, backend = name + 8;
     else
         return CASE_BROKEN;
-    const char *chosen = backend;
+    /* what ran: the backend of the context (devices: the one listed) */
+    const char *chosen = kind == CASE_DEVICES ? backend : NULL;
 
     /* a locale of the host's own, so that a library setting "C" shows */
     setlocale(LC_ALL, "C.UTF-8");
     static process_state before, after, again;
     snapshot_take(&before);
-    int status = devices ? list_devices(backend) : use_context(backend, &chosen);
+    /* Loading libgalann started nothing: no CBLAS, no thread of OpenBLAS's
+     * (this program has none of its own). */
+    int differences = 0;
+    printf("  at start: %ld thread%s, %d CBLAS mapped\n", before.threads, before.threads == 1 ? "" : "s",
+           cblas_count(&before));
+    if (before.threads != 1 || cblas_count(&before) != 0) {
+        printf("  loading libgalann started threads or loaded CBLAS\n");
+        differences++;
+    }
+    int status = run_calls(kind, backend, &chosen);
     snapshot_take(&after);
-    if (status == GALANN_ERR_UNAVAILABLE && backend)
+    if (status == GALANN_ERR_UNAVAILABLE && (backend || kind == CASE_UNLOADABLE_BLAS))
         return CASE_SKIPPED;
     if (status != GALANN_OK)
         return CASE_BROKEN;
 
-    /* best available may choose opencl (on a GPU): then its rules hold */
+    /* best available follows the rules of the backend it chose; listing a
+     * backend's devices loads nothing of it but OpenCL's */
     int is_opencl = chosen && strcmp(chosen, "opencl") == 0;
-    int differences = compare_without_threads(&before, &after);
+    int is_blas = kind == CASE_CONTEXT && chosen && strcmp(chosen, "blas") == 0;
+    differences += compare_without_threads(&before, &after);
     printf("  threads: %ld before, %ld after\n", before.threads, after.threads);
     int loaded = new_libraries(&before, &after);
-    if (!is_opencl) {
-        /* no OpenCL runtime (nor anything else) was loaded */
-        differences += loaded + (before.threads != after.threads);
+    if (!is_opencl && !is_blas) {
+        /* no runtime (nor anything else) was loaded */
+        differences += loaded + (before.threads != after.threads) + cblas_count(&after);
     } else {
-        /* The runtime's threads stay, once: a second round adds none. */
-        status = devices ? list_devices(backend) : use_context(backend, &chosen);
+        if (is_blas && cblas_count(&after) != 1) {
+            printf("  %d CBLAS libraries mapped after the first blas context, expected 1\n", cblas_count(&after));
+            differences++;
+        }
+        /* The runtime's threads (and for blas, libraries) stay, once: a
+         * second round adds none. */
+        status = run_calls(kind, backend, &chosen);
         snapshot_take(&again);
         printf("  threads: %ld after a second round\n", again.threads);
         differences += compare_without_threads(&before, &again);
         differences += status != GALANN_OK || again.threads > after.threads;
+        if (is_blas)
+            differences += new_libraries(&after, &again) + (again.threads != after.threads);
         snapshot_free(&again);
     }
     snapshot_free(&before);
@@ -373,10 +528,22 @@ static void reference_context_leaves_process_unchanged(void **state)
     expect_unchanged("context:reference");
 }
 
-static void blas_context_leaves_process_unchanged(void **state)
+static void blas_context_loads_cblas_once_and_restores_the_rest(void **state)
 {
     (void)state;
     expect_unchanged("context:blas");
+}
+
+static void csv_files_leave_process_unchanged(void **state)
+{
+    (void)state;
+    expect_unchanged("csv");
+}
+
+static void blas_context_refused_when_cblas_cannot_load(void **state)
+{
+    (void)state;
+    expect_unchanged("context:blas-unloadable");
 }
 
 static void reference_devices_leave_process_unchanged(void **state)
@@ -417,7 +584,9 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(best_available_context_leaves_process_unchanged),
         cmocka_unit_test(reference_context_leaves_process_unchanged),
-        cmocka_unit_test(blas_context_leaves_process_unchanged),
+        cmocka_unit_test(blas_context_loads_cblas_once_and_restores_the_rest),
+        cmocka_unit_test(blas_context_refused_when_cblas_cannot_load),
+        cmocka_unit_test(csv_files_leave_process_unchanged),
         cmocka_unit_test(reference_devices_leave_process_unchanged),
         cmocka_unit_test(blas_devices_leave_process_unchanged),
         cmocka_unit_test(opencl_context_restores_signals_environment_locale),

@@ -24,6 +24,9 @@
  * Within a chunk the blocks' gradients are summed plainly by dgemm
  * (beta = 1): exact sums per block would cost as much as a quarter of the
  * products, per chunk they cost about 2 % (docs/performance.md).
+ *
+ * dgemm is CBLAS's, loaded on the first context (cblas_loader.c): libgalann
+ * does not link CBLAS, so only a process that uses this backend loads it.
  */
 #include <math.h>
 #include <stdio.h>
@@ -33,9 +36,8 @@
 #include <sched.h>
 #include <stdatomic.h>
 
-#include <cblas.h>
-
 #include "backend.h"
+#include "cblas_loader.h"
 #include "thread_pool.h"
 
 /* Samples per block. OpenBLAS runs a dgemm in the calling thread when
@@ -66,6 +68,7 @@ typedef struct worker_space {
 } worker_space;
 
 typedef struct blas_state {
+    galann_dgemm_fn *dgemm; /* CBLAS's cblas_dgemm */
     thread_pool *pool;
     int threads;
     worker_space *workers;
@@ -80,6 +83,7 @@ typedef struct blas_state {
 typedef struct evaluation_task {
     blas_state *state;
     const galann_eval_request *req;
+    galann_dgemm_fn *dgemm;
     size_t block;                    /* samples per block */
     const double *weights_t;         /* Theta_l[:, 1:]^T for every layer, s_{l-1} x s_l */
     size_t weight_offsets[MAX_LAYERS];
@@ -110,8 +114,8 @@ static void forward_block(const galann_net_view *net, const evaluation_task *t, 
             for (size_t r = 0; r < rows; r++)
                 a[i * rows + r] = theta[r * (cols + 1)];
         }
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)b, (int)rows, (int)cols, 1.0, in, (int)ld_in,
-                    t->weights_t + t->weight_offsets[l], (int)rows, 1.0, a, (int)rows);
+        t->dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)b, (int)rows, (int)cols, 1.0, in, (int)ld_in,
+                 t->weights_t + t->weight_offsets[l], (int)rows, 1.0, a, (int)rows);
         if (l == L)
             memcpy(w->deltas + t->unit_offsets[l], a, b * rows * sizeof *a);
         for (size_t e = 0; e < b * rows; e++)
@@ -177,15 +181,15 @@ static void backward_block(const galann_net_view *net, const evaluation_task *t,
             }
             grad[r * (cols + 1)] = fresh ? bias : grad[r * (cols + 1)] + bias;
         }
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)cols, (int)b, 1.0, delta_t, (int)b,
-                    in, (int)ld_in, fresh ? 0.0 : 1.0, grad + 1, (int)(cols + 1));
+        t->dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)cols, (int)b, 1.0, delta_t, (int)b,
+                 in, (int)ld_in, fresh ? 0.0 : 1.0, grad + 1, (int)(cols + 1));
         if (l == 1)
             break;
         double *below = w->deltas + t->unit_offsets[l - 1];
         const double *a_below = w->activations + t->unit_offsets[l - 1];
         const double *theta = net->theta + t->offsets[l];
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)b, (int)cols, (int)rows, 1.0, delta, (int)rows,
-                    theta + 1, (int)(cols + 1), 0.0, below, (int)cols);
+        t->dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)b, (int)cols, (int)rows, 1.0, delta, (int)rows,
+                 theta + 1, (int)(cols + 1), 0.0, below, (int)cols);
         for (size_t e = 0; e < b * cols; e++)
             below[e] *= a_below[e] * (1.0 - a_below[e]);
     }
@@ -379,6 +383,7 @@ static int blas_evaluate(void *state, const galann_eval_request *req)
     evaluation_task t;
     t.state = s;
     t.req = req;
+    t.dgemm = s->dgemm;
     t.block = choose_block(net);
     size_t params = 0, units = 0;
     t.offsets[0] = 0;
@@ -447,12 +452,25 @@ static int blas_set_threads(void *state, int threads)
     return GALANN_OK;
 }
 
+/* Whether CBLAS can be loaded (it is, once, by the first call): "best
+ * available" falls back to reference when it cannot. */
+static int blas_probe(void)
+{
+    galann_dgemm_fn *dgemm;
+    return galann_cblas_load(&dgemm);
+}
+
 static int blas_create(const galann_backend_config *cfg, void **state)
 {
+    galann_dgemm_fn *dgemm;
+    int status = galann_cblas_load(&dgemm);
+    if (status != GALANN_OK)
+        return status;
     blas_state *s = calloc(1, sizeof *s);
     if (!s)
         return galann_error_set(GALANN_ERR_NOMEM, "blas backend: out of memory");
-    int status = thread_pool_new(cfg->threads, &s->pool);
+    s->dgemm = dgemm;
+    status = thread_pool_new(cfg->threads, &s->pool);
     if (status != GALANN_OK) {
         free(s);
         return status;
@@ -490,6 +508,7 @@ static void blas_profile(void *state, galann_profile *out)
 const galann_backend_ops galann_blas_backend = {
     .name = "blas",
     .exact_sums = 1,
+    .probe = blas_probe,
     .create = blas_create,
     .destroy = blas_destroy,
     .evaluate = blas_evaluate,
