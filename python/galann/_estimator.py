@@ -1,29 +1,45 @@
-"""Classifier: the galaxy network behind a scikit-learn-style estimator.
+"""Classifier: the galaxy network as a scikit-learn classifier.
 
-No scikit-learn dependency; the conventions are followed by hand:
-constructor arguments are stored unchanged and validated in fit(),
-get_params()/set_params() read and write them, fitted state ends in an
-underscore, fit() returns self. Training is exactly galann_fit: the same
-settings give the same weights and predictions as the C API and the
-galann program.
+scikit-learn is not needed and not imported: the conventions are kept by
+hand, so that scikit-learn (1.2 and later) recognises the estimator as a
+classifier and its check_estimator passes. Constructor arguments are
+stored unchanged and validated in fit(); get_params()/set_params() read
+and write them; fitted state ends in an underscore; fit() returns self;
+inputs are checked in scikit-learn's words (_validation.py); the tags and
+the shared exception classes live in _compat.py. Training is exactly
+galann_fit: the same settings give the same weights and predictions as
+the C API and the galann program.
 """
 
 import inspect
 import math
+import numbers
 
 import numpy as np
 
+from . import _compat, _validation
 from ._core import Context, Dataset, Model
+from ._split import stratified_holdout
 
 
-def _as_features(X, n_features=None):
-    X = np.asarray(X)
-    if X.ndim != 2:
-        raise ValueError(f"X must be 2-dimensional (n_samples, n_features), got shape {X.shape}")
-    if n_features is not None and X.shape[1] != n_features:
-        raise ValueError(f"X has {X.shape[1]} features, the classifier was fitted with "
-                         f"{n_features}")
-    return X
+def _same(a, b):
+    try:
+        return bool(a == b) and type(a) is type(b)
+    except (TypeError, ValueError):  # arrays and other values without a truth value
+        return a is b
+
+
+def _bad_parameter(name, value, expected):
+    return ValueError(f"The '{name}' parameter of Classifier must be {expected}. "
+                      f"Got {value!r} instead.")
+
+
+def _int_in(name, value, low, high=None):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low or \
+            (high is not None and value > high):
+        upper = "inf)" if high is None else f"{high}]"
+        raise _bad_parameter(name, value, f"an int in the range [{low}, {upper}")
+    return int(value)
 
 
 class Classifier:
@@ -32,29 +48,40 @@ class Classifier:
 
     hidden: size of the hidden layer, or a sequence of sizes for several;
     lam: regularisation lambda; maxiter: optimizer iterations; seed: the
-    numpy legacy seed of the initial weights; backend/threads: the compute
-    context (None = the library's defaults).
+    numpy legacy seed of the initial weights, and of the validation split;
+    backend/threads: the compute context (None = the library's defaults);
+    validation_fraction: None, or a float in (0, 1): that share of the
+    training samples, stratified by class and drawn with seed, is held out
+    and scored every iteration, and the model ends at the iterate with the
+    lowest cost on it.
 
-    fit(X, y) expects X scaled to [0, 1] (pixels / 255) and y integer
-    classes 0..k-1. With X_val, y_val the validation set is scored every
-    iteration and the model ends at the iterate with the lowest validation
-    cost, as the original program keeps its best test iterate.
+    fit(X, y) takes X of shape (n_samples, n_features) (the galaxy images
+    scaled to [0, 1], pixels / 255) and labels of any sortable kind:
+    strings, integers, booleans. classes_ are the distinct labels in sorted
+    order; predict() returns them, predict_proba() has one column per
+    class in that order. fit(X, y, X_val, y_val) scores a given validation
+    set instead, as the original program keeps its best test iterate.
 
     Fitted attributes: model_ (galann.Model), theta_ (flat weights),
     coefs_/intercepts_ (per layer, scikit-learn's MLP layout: coefs_[i] is
-    (s_i, s_{i+1})), layers_, classes_, n_features_in_, n_iter_,
-    history_ (one dict per iteration), best_iteration_, stop_reason_.
+    (s_i, s_{i+1})), layers_, classes_, n_features_in_, feature_names_in_
+    (when X had string column names), n_iter_, history_ (one dict per
+    iteration), best_iteration_, stop_reason_, fit_report_.
     """
 
-    def __init__(self, hidden=8, lam=1.0, maxiter=600, seed=917, backend=None, threads=None):
+    _estimator_type = "classifier"
+
+    def __init__(self, hidden=8, lam=1.0, maxiter=600, seed=917, backend=None, threads=None,
+                 validation_fraction=None):
         self.hidden = hidden
         self.lam = lam
         self.maxiter = maxiter
         self.seed = seed
         self.backend = backend
         self.threads = threads
+        self.validation_fraction = validation_fraction
 
-    # --- scikit-learn parameter protocol
+    # --- scikit-learn's estimator protocol
 
     @classmethod
     def _get_param_names(cls):
@@ -73,8 +100,8 @@ class Classifier:
         valid = self._get_param_names()
         for name, value in params.items():
             if name not in valid:
-                raise ValueError(f"invalid parameter {name!r} for {type(self).__name__}; "
-                                 f"valid parameters: {valid}")
+                raise ValueError(f"Invalid parameter {name!r} for estimator {self!r}. "
+                                 f"Valid parameters are: {valid!r}.")
             setattr(self, name, value)
             if name in ("backend", "threads"):
                 self._drop_context()
@@ -83,8 +110,18 @@ class Classifier:
     def __repr__(self):
         defaults = {p.name: p.default for p in
                     inspect.signature(type(self).__init__).parameters.values()}
-        args = [f"{k}={v!r}" for k, v in self.get_params().items() if v != defaults.get(k)]
+        args = [f"{k}={v!r}" for k, v in self.get_params().items()
+                if not _same(v, defaults.get(k))]
         return f"{type(self).__name__}({', '.join(args)})"
+
+    def _more_tags(self):
+        return dict(_compat.MORE_TAGS)
+
+    def __sklearn_tags__(self):
+        return _compat.sklearn_tags()
+
+    def __sklearn_is_fitted__(self):
+        return "model_" in self.__dict__
 
     # --- state
 
@@ -113,55 +150,104 @@ class Classifier:
         self.__dict__.update(state)
 
     def _check_fitted(self):
-        if not hasattr(self, "model_"):
-            raise AttributeError(f"This {type(self).__name__} instance is not fitted yet; "
-                                 "call fit() first")
+        if not self.__sklearn_is_fitted__():
+            raise _compat.sklearn_class("NotFittedError")(
+                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
+                "appropriate arguments before using this estimator.")
+
+    # --- parameters, checked when fit() uses them
 
     def _hidden_sizes(self):
         h = self.hidden
-        sizes = [h] if isinstance(h, (int, np.integer)) else list(h)
-        if not sizes or any(int(s) != s or int(s) < 1 for s in sizes):
-            raise ValueError(f"hidden must be a positive int or a sequence of them, got {h!r}")
-        return [int(s) for s in sizes]
+        sizes = [h] if isinstance(h, numbers.Integral) else h
+        try:
+            sizes = [_int_in("hidden", s, 1) for s in sizes]
+        except (TypeError, ValueError):
+            sizes = []
+        if not sizes:
+            raise _bad_parameter("hidden", h, "an int in the range [1, inf) or a non-empty "
+                                 "sequence of them")
+        return sizes
 
-    # --- training and prediction
+    def _checked_parameters(self):
+        try:
+            lam = float(self.lam)
+        except (TypeError, ValueError):
+            lam = math.nan
+        if isinstance(self.lam, bool) or not (math.isfinite(lam) and lam >= 0):
+            raise _bad_parameter("lam", self.lam, "a float in the range [0.0, inf)")
+        f = self.validation_fraction
+        if f is not None and (isinstance(f, bool) or not isinstance(f, numbers.Real) or
+                              not 0 < f < 1):
+            raise _bad_parameter("validation_fraction", f,
+                                 "a float in the range (0.0, 1.0) or None")
+        if self.backend is not None and not isinstance(self.backend, str):
+            raise _bad_parameter("backend", self.backend, "a str or None")
+        if self.threads is not None:
+            _int_in("threads", self.threads, 0)
+        return (self._hidden_sizes(), lam, _int_in("maxiter", self.maxiter, 1),
+                _int_in("seed", self.seed, 0, 2 ** 32 - 1))
+
+    # --- training
 
     def fit(self, X, y, X_val=None, y_val=None):
-        """Train from the seeded initial weights; returns self."""
-        X = _as_features(X)
+        """Train from the seeded initial weights; returns self.
+
+        With X_val and y_val (or validation_fraction) the validation set
+        is scored every iteration and the iterate with the lowest
+        validation cost is kept."""
+        who = type(self).__name__
+        hidden, lam, maxiter, seed = self._checked_parameters()
+        names = _validation.feature_names(X)
+        X = _validation.features(X, who)
+        y = _validation.labels(y, who)
+        _validation.same_length(X, y)
         if (X_val is None) != (y_val is None):
             raise ValueError("give both X_val and y_val, or neither")
-        y = np.asarray(y).reshape(-1)
-        n_labels = int(np.max(y)) + 1 if y.size else 0
-        if y_val is not None:
-            X_val = _as_features(X_val, X.shape[1])
-            y_val = np.asarray(y_val).reshape(-1)
-            if y_val.size:
-                n_labels = max(n_labels, int(np.max(y_val)) + 1)
-        if not (math.isfinite(float(self.lam)) and self.lam >= 0):
-            raise ValueError(f"lam must be finite and >= 0, got {self.lam!r}")
-        if int(self.maxiter) < 1:
-            raise ValueError(f"maxiter must be >= 1, got {self.maxiter!r}")
-        layers = [X.shape[1]] + self._hidden_sizes() + [n_labels]
+        if X_val is not None and self.validation_fraction is not None:
+            raise ValueError("validation_fraction and X_val/y_val both ask for a validation "
+                             "set: give one of them")
+        if X_val is not None:
+            X_val = _validation.features(X_val, who)
+            if X_val.shape[1] != X.shape[1]:
+                raise ValueError(f"X_val has {X_val.shape[1]} features, but X has "
+                                 f"{X.shape[1]}")
+            y_val = _validation.labels(y_val, who)
+            _validation.same_length(X_val, y_val)
+
+        classes = _classes(y if y_val is None else np.concatenate([y, y_val]))
+        codes = np.searchsorted(classes, y)
+        if self.validation_fraction is not None:
+            train, held = stratified_holdout(codes, self.validation_fraction, seed)
+            X, X_val, codes, val_codes = X[train], X[held], codes[train], codes[held]
+        else:
+            val_codes = None if y_val is None else np.searchsorted(classes, y_val)
+        layers = [X.shape[1]] + hidden + [len(classes)]
 
         ctx = self._context()
-        with Dataset(X, y, n_labels) as train:
-            val = Dataset(X_val, y_val, n_labels) if X_val is not None else None
+        with Dataset(X, codes, len(classes)) as train_set:
+            val_set = Dataset(X_val, val_codes, len(classes)) if X_val is not None else None
             try:
-                model = Model(layers).init_random(int(self.seed))
-                report = ctx.fit(model, train, lam=float(self.lam), maxiter=int(self.maxiter),
-                                 validation=val)
+                model = Model(layers).init_random(seed)
+                report = ctx.fit(model, train_set, lam=lam, maxiter=maxiter, validation=val_set)
             finally:
-                if val is not None:
-                    val.close()
+                if val_set is not None:
+                    val_set.close()
+        self._keep(model, report, classes, names)
+        return self
 
+    def _keep(self, model, report, classes, names):
         old = self.__dict__.get("model_")
         self.model_ = model
         if old is not None:
             old.close()
-        self.layers_ = tuple(layers)
-        self.classes_ = np.arange(n_labels)
-        self.n_features_in_ = X.shape[1]
+        self.layers_ = tuple(model.layers)
+        self.classes_ = classes
+        self.n_features_in_ = self.layers_[0]
+        if names is not None:
+            self.feature_names_in_ = names
+        else:
+            self.__dict__.pop("feature_names_in_", None)
         self.theta_ = model.params
         thetas = model.weights()
         self.coefs_ = [t[:, 1:].T.copy() for t in thetas]
@@ -171,35 +257,71 @@ class Classifier:
         self.best_iteration_ = report.best_iteration
         self.stop_reason_ = report.stop_reason_text
         self.fit_report_ = report
-        return self
+
+    # --- prediction
 
     def _dataset(self, X):
-        X = _as_features(X, self.n_features_in_)
+        """X checked against the fitted estimator (fitted, same number of
+        features, same feature names), as a Dataset with dummy labels."""
+        self._check_fitted()
+        X = _validation.check_fitted_features(X, self.n_features_in_,
+                                              getattr(self, "feature_names_in_", None),
+                                              type(self).__name__)
         return Dataset(X, np.zeros(X.shape[0], dtype=np.int32), len(self.classes_))
 
-    def decision_function(self, X):
-        """The network's output activations (independent sigmoids), shape
-        (n_samples, n_classes)."""
-        self._check_fitted()
+    def _outputs(self, X):
+        """The network's output activations (independent sigmoids) for a
+        checked X, shape (n_samples, n_classes)."""
         with self._dataset(X) as d:
             return self._context().predict_proba(self.model_, d)
 
+    def decision_function(self, X):
+        """Scores whose largest entry is the predicted class. With three
+        classes or more: the output activations, (n_samples, n_classes).
+        With two: log(a1 / a0) of the two activations (= log(p1 / p0) of
+        predict_proba), shape (n_samples,), > 0 exactly where classes_[1]
+        is predicted."""
+        a = self._outputs(X)
+        if a.shape[1] != 2:
+            return a
+        a0, a1 = a[:, 0], a[:, 1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            score = np.log(a1) - np.log(a0)
+        # both outputs 0: the tie predict() breaks towards classes_[0]
+        score[(a0 == 0) & (a1 == 0)] = 0.0
+        # logs of two tiny, distinct activations may round to the same value
+        score[(a1 > a0) & ~(score > 0)] = np.finfo(np.float64).tiny
+        return score
+
     def predict_proba(self, X):
-        """Class probabilities: the output sigmoids normalised to sum to 1
-        per sample (the network has no softmax; argmax is unchanged). A
-        sample whose outputs all underflow to 0 gets equal probabilities."""
-        a = self.decision_function(X)
+        """Class probabilities, columns in classes_ order: the output
+        sigmoids normalised to sum to 1 per sample (the network has no
+        softmax; argmax is unchanged). A sample whose outputs all
+        underflow to 0 gets equal probabilities."""
+        a = self._outputs(X)
         total = a.sum(axis=1, keepdims=True)
         uniform = np.full_like(a, 1.0 / a.shape[1])
         return np.divide(a, total, out=uniform, where=total > 0)
 
     def predict(self, X):
-        """Predicted class per sample (the first largest output on ties)."""
-        self._check_fitted()
+        """Predicted label per sample, one of classes_ (the first largest
+        output on ties)."""
         with self._dataset(X) as d:
             return self.classes_[self._context().predict(self.model_, d)]
 
-    def score(self, X, y):
-        """Mean accuracy on (X, y)."""
+    def score(self, X, y, sample_weight=None):
+        """Accuracy on (X, y): the mean of predict(X) == y, weighted by
+        sample_weight when given."""
         y = np.asarray(y).reshape(-1)
-        return float(np.mean(self.predict(X) == y))
+        pred = self.predict(X)
+        _validation.same_length(pred, y)
+        return float(np.average(pred == y, weights=sample_weight))
+
+
+def _classes(y):
+    """The sorted distinct labels; ValueError when they cannot be sorted."""
+    try:
+        return np.unique(y)
+    except TypeError as e:
+        raise ValueError(f"Unknown label type: unknown. The labels cannot be sorted: {e}") \
+            from None

@@ -1,31 +1,21 @@
-"""Finding and loading libgalann, and declaring the C functions used.
+"""Loading libgalann, and declaring the C functions used.
 
-This module is the only place that knows where the shared library comes
-from and what the C signatures are; it holds no policy about errors beyond
-turning a nonzero status into a GalannError.
-
-The library is looked for, in order:
-
-1. ``$GALANN_LIBRARY``: a path to the library file (an error if it does not
-   load: a value that is set is never silently ignored);
-2. next to the package: ``libgalann.so*`` in the ``galann/`` folder itself
-   (a wheel or a copy that bundles the library), then in ``../build/lib``
-   relative to the folder holding ``galann/`` (``python/../build/lib``: the
-   meson build folder of a source checkout, ``build/`` as the README sets
-   it up);
-3. ``ctypes.util.find_library("galann")``: the system's installed library.
+This module is the only place that knows the C signatures; it holds no
+policy about errors beyond turning a nonzero status into a GalannError.
+Where the library is looked for is _locate.py's job: $GALANN_LIBRARY,
+then a bundled copy or a source checkout's build/lib, then pkg-config's
+libdir, then the dynamic loader's search.
 
 The loaded library must have the same major version as this package was
 written for and be at least the version whose API it uses.
 """
 
 import ctypes
-import ctypes.util
-import glob
-import os
 
 from ctypes import (CFUNCTYPE, POINTER, c_char_p, c_double, c_int, c_size_t,
                     c_uint32, c_void_p, c_int32)
+
+from . import _locate
 
 # The C API this binding was written against: galann.h 0.1.0.
 API_MAJOR = 0
@@ -252,37 +242,19 @@ class _Lib:
         return result
 
 
-def _candidates():
-    here = os.path.dirname(os.path.abspath(__file__))
-    found = sorted(glob.glob(os.path.join(here, "libgalann.so*")))
-    build = os.path.normpath(os.path.join(here, "..", "..", "build", "lib"))
-    found += sorted(glob.glob(os.path.join(build, "libgalann.so*")))
-    return found
-
-
 def _load():
-    env = os.environ.get("GALANN_LIBRARY")
-    if env:
-        try:
-            return ctypes.CDLL(env), env
-        except OSError as e:
-            raise ImportError(f"GALANN_LIBRARY={env!r} does not load: {e}") from e
     tried = []
-    for path in _candidates():
+    for source, path in _locate.search_order():
         try:
             return ctypes.CDLL(path), path
         except OSError as e:
-            tried.append(f"{path}: {e}")
-    name = ctypes.util.find_library("galann")
-    if name:
-        try:
-            return ctypes.CDLL(name), name
-        except OSError as e:
-            tried.append(f"{name}: {e}")
-    detail = ("; ".join(tried)) if tried else "none found"
+            if source == "GALANN_LIBRARY":
+                raise ImportError(f"GALANN_LIBRARY={path!r} does not load: {e}") from e
+            tried.append(f"{source} {path}: {e}")
     raise ImportError("libgalann not found: set GALANN_LIBRARY to the path of libgalann.so, "
                       "build the source tree (meson setup build && ninja -C build), or "
-                      f"install the library ({detail})")
+                      "install the library where pkg-config or the dynamic loader finds it "
+                      f"(tried: {'; '.join(tried)})")
 
 
 def _open():

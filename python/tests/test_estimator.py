@@ -58,10 +58,11 @@ class EstimatorTest(unittest.TestCase):
 
     def test_get_params_set_params_round_trip(self):
         c = galann.Classifier(hidden=(6, 4), lam=0.5, maxiter=7, seed=3, backend="reference",
-                              threads=1)
+                              threads=1, validation_fraction=0.25)
         params = c.get_params(deep=True)
         self.assertEqual(params, {"hidden": (6, 4), "lam": 0.5, "maxiter": 7, "seed": 3,
-                                  "backend": "reference", "threads": 1})
+                                  "backend": "reference", "threads": 1,
+                                  "validation_fraction": 0.25})
         d = galann.Classifier().set_params(**params)
         self.assertEqual(d.get_params(), params)
         self.assertEqual(galann.Classifier(**params).get_params(), params)
@@ -73,7 +74,7 @@ class EstimatorTest(unittest.TestCase):
         self.assertEqual(d.n_iter_, 7)
 
     def test_unfitted_and_bad_inputs(self):
-        with self.assertRaises(AttributeError):
+        with self.assertRaises(AttributeError):  # NotFittedError is one
             galann.Classifier().predict(self.Xt)
         with self.assertRaises(ValueError):
             self.clf.predict(self.Xt[:, :100])
@@ -111,10 +112,29 @@ class EstimatorTest(unittest.TestCase):
                      "training cost of the kept model")
         self.assertGreater(kept_train, c.history_[-1]["train_cost"])
 
-    def test_pickle_keeps_the_fitted_model(self):
+    def test_pickle_keeps_the_fitted_model_bit_for_bit(self):
         clone = pickle.loads(pickle.dumps(self.clf))
-        np.testing.assert_array_equal(clone.predict(self.Xt), self.clf.predict(self.Xt))
         np.testing.assert_array_equal(clone.theta_, self.clf.theta_)
+        np.testing.assert_array_equal(clone.model_.params, self.clf.model_.params)
+        np.testing.assert_array_equal(clone.predict(self.Xt), self.clf.predict(self.Xt))
+        # assert_array_equal on floats: the same bits, not merely close
+        np.testing.assert_array_equal(clone.predict_proba(self.Xt), self.clf.predict_proba(self.Xt))
+        np.testing.assert_array_equal(clone.decision_function(self.Xt),
+                                      self.clf.decision_function(self.Xt))
+        self.assertEqual(repr(clone.history_), repr(self.clf.history_))  # NaN != NaN
+
+    def test_unfitted_methods_raise_not_fitted_error_in_sklearn_words(self):
+        for method in ("predict", "predict_proba", "decision_function"):
+            with self.assertRaises(galann.NotFittedError) as cm:
+                getattr(galann.Classifier(), method)(self.Xt)
+            self.assertEqual(str(cm.exception), "This Classifier instance is not fitted yet. "
+                             "Call 'fit' with appropriate arguments before using this estimator.")
+        with self.assertRaises(galann.NotFittedError):
+            galann.Classifier().score(self.Xt, self.yt)
+        self.assertTrue(issubclass(galann.NotFittedError, ValueError))
+        self.assertTrue(issubclass(galann.NotFittedError, AttributeError))
+        self.assertFalse(galann.Classifier().__sklearn_is_fitted__())
+        self.assertTrue(self.clf.__sklearn_is_fitted__())
 
 
 class GalaxyEquivalenceTest(unittest.TestCase):
