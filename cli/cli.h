@@ -50,14 +50,46 @@ int usage_error(const cli_args *a, const char *fmt, ...);
  * else prints why and returns EXIT_RUNTIME. */
 int check_writable_folder(const cli_args *a, const char *path);
 
-/* Read a CSV file ("-": standard input, named "<stdin>" in messages) into
- * memory and parse it, every feature divided by divisor. Prints the error
- * and returns an exit status on failure. */
-int load_csv_text(const cli_args *a, const char *path, double divisor, galann_dataset **out);
+/* How the data files are read: --scale (the divisor, default 255) and
+ * --header auto|yes|no (-1, 1, 0). */
+typedef struct csv_reading {
+    double scale;
+    int header;
+} csv_reading;
+int parse_csv_reading(const cli_args *a, csv_reading *r);
+
+typedef enum first_line_kind {
+    FIRST_LINE_DATA,      /* numbers */
+    FIRST_LINE_HEADER,    /* a field that is not a number */
+    FIRST_LINE_NUMBERED   /* numbers counting up from 0 or 1: column numbers? */
+} first_line_kind;
+/* What a CSV file's first line looks like, and its field count. */
+first_line_kind classify_first_line(const char *line, size_t length, size_t *fields);
+
+/* Load a CSV file ("-": standard input, "<stdin>" in messages) as r says;
+ * a header line is skipped (with a note) when r->header is auto and the
+ * first line has a field that is not a number. expected_features 0: the
+ * rows have a label column; else rows of exactly that many fields are
+ * pixels only. Under mpirun, this process's share. Prints the error and
+ * returns an exit status on failure; warns when every value looks scaled
+ * already. */
+int load_dataset(const cli_args *a, const char *path, const char *what, const csv_reading *r,
+                 size_t expected_features, galann_dataset **out);
 
 /* Make *d know k classes when its labels use fewer (a test set without
  * any sample of the last class, say); more than k is an error. */
 int widen_dataset_labels(const cli_args *a, galann_dataset **d, size_t k);
+
+/* --classes E,S,I: the names of classes 0, 1, 2, ... */
+#define CLASS_NAMES_MAX 256
+typedef struct class_names {
+    size_t count;               /* 0: none given */
+    const char *names[CLASS_NAMES_MAX];
+    char text[4096];            /* the names point in here */
+} class_names;
+int parse_class_names(const cli_args *a, class_names *c);
+/* Print class index as its name, or its number when the model has none. */
+void print_class(const galann_model *m, size_t index);
 
 /* Create the context named by --backend / --threads. */
 int open_context(const cli_args *a, galann_context **out);
@@ -67,8 +99,5 @@ int command_predict(const cli_args *a);
 int command_eval(const cli_args *a);
 int command_synth(const cli_args *a);
 int command_info(const cli_args *a);
-
-/* Draw the training and validation cost curves as an SVG file. */
-int write_cost_plot(const char *path, const double *train, const double *test, size_t n);
 
 #endif /* GALANN_CLI_H */

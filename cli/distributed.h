@@ -31,7 +31,8 @@ int distributed_processes(void);
 /* This process's share of a CSV file (the whole file without MPI), every
  * process agreeing on the status; prints "galann CMD: what: message" and
  * returns an exit status on failure. */
-int distributed_load_csv(const cli_args *a, const char *path, const char *what, galann_dataset **out);
+int distributed_load_csv(const cli_args *a, const char *path, const char *what, const galann_csv_options *o,
+                         galann_dataset **out);
 /* Keep only this process's chunk-aligned share of a dataset every process
  * built whole (the synthetic set); no-op without MPI. */
 int distributed_take_share(const cli_args *a, galann_dataset **d);

@@ -102,10 +102,19 @@ void distributed_finish(void)
 int distributed_is_leader(void) { return !world || galann_mpi_rank(world) == 0; }
 int distributed_processes(void) { return world ? galann_mpi_size(world) : 1; }
 
-int distributed_load_csv(const cli_args *a, const char *path, const char *what, galann_dataset **out)
+int distributed_load_csv(const cli_args *a, const char *path, const char *what, const galann_csv_options *o,
+                         galann_dataset **out)
 {
     if (!world)
-        return galann_dataset_load_csv(path, out) == GALANN_OK ? EXIT_OK : runtime_error(a, what);
+        return galann_dataset_load_csv_with(path, o, out) == GALANN_OK ? EXIT_OK : runtime_error(a, what);
+    /* galann_mpi_load_csv reads labelled rows without a header, / 255: each
+     * process its share; any other layout is read whole, then shared */
+    int plain = o->header == 0 && o->labelled == 1 && o->divisor == 255.0;
+    if (!plain) {
+        int rc = galann_dataset_load_csv_with(path, o, out) == GALANN_OK ? EXIT_OK : runtime_error(a, what);
+        rc = distributed_agree(rc);
+        return rc == EXIT_OK ? distributed_take_share(a, out) : rc;
+    }
     if (galann_mpi_load_csv(world, path, out) == GALANN_OK)
         return EXIT_OK;
     fprintf(stderr, "galann %s: %s: %s\n", a->command, what, galann_mpi_last_error(world));

@@ -15,9 +15,10 @@ void distributed_finish(void) {}
 int distributed_is_leader(void) { return 1; }
 int distributed_processes(void) { return 1; }
 
-int distributed_load_csv(const cli_args *a, const char *path, const char *what, galann_dataset **out)
+int distributed_load_csv(const cli_args *a, const char *path, const char *what, const galann_csv_options *o,
+                         galann_dataset **out)
 {
-    return galann_dataset_load_csv(path, out) == GALANN_OK ? EXIT_OK : runtime_error(a, what);
+    return galann_dataset_load_csv_with(path, o, out) == GALANN_OK ? EXIT_OK : runtime_error(a, what);
 }
 
 int distributed_take_share(const cli_args *a, galann_dataset **d)

@@ -1,6 +1,6 @@
 /*
  * main.c -- the galann program: subcommand dispatch and the helpers every
- * subcommand uses (options, errors, contexts).
+ * subcommand uses (options, errors, contexts). Reading data: data.c.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -158,58 +158,6 @@ int check_writable_folder(const cli_args *a, const char *path)
     return EXIT_OK;
 }
 
-int load_csv_text(const cli_args *a, const char *path, double divisor, galann_dataset **out)
-{
-    int from_stdin = strcmp(path, "-") == 0;
-    const char *name = from_stdin ? "<stdin>" : path;
-    FILE *f = from_stdin ? stdin : fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "galann %s: cannot open %s\n", a->command, path);
-        return EXIT_RUNTIME;
-    }
-    size_t cap = 1 << 20, size = 0, got;
-    char *text = malloc(cap);
-    while (text && (got = fread(text + size, 1, cap - size, f)) > 0) {
-        size += got;
-        if (size == cap) {
-            char *bigger = realloc(text, cap *= 2);
-            if (!bigger)
-                free(text);
-            text = bigger;
-        }
-    }
-    int read_failed = ferror(f);
-    if (!from_stdin)
-        fclose(f);
-    if (!text || read_failed) {
-        fprintf(stderr, "galann %s: %s %s\n", a->command, text ? "cannot read" : "out of memory reading", name);
-        free(text);
-        return EXIT_RUNTIME;
-    }
-    int status = galann_dataset_parse_csv(text, size, name, divisor, out);
-    free(text);
-    return status == GALANN_OK ? EXIT_OK : runtime_error(a, "cannot load the data");
-}
-
-int widen_dataset_labels(const cli_args *a, galann_dataset **d, size_t k)
-{
-    size_t have = galann_dataset_n_labels(*d);
-    if (have == k)
-        return EXIT_OK;
-    if (have > k) {
-        fprintf(stderr, "galann %s: the data has labels up to %zu, the model only %zu classes\n", a->command,
-                have - 1, k);
-        return EXIT_RUNTIME;
-    }
-    galann_dataset *wide = NULL;
-    if (galann_dataset_new(galann_dataset_features(*d), galann_dataset_labels(*d), galann_dataset_n_samples(*d),
-                           galann_dataset_n_features(*d), k, &wide) != GALANN_OK)
-        return runtime_error(a, "cannot prepare the data");
-    galann_dataset_free(*d);
-    *d = wide;
-    return EXIT_OK;
-}
-
 int open_context(const cli_args *a, galann_context **out)
 {
     galann_context_options o;
@@ -221,6 +169,10 @@ int open_context(const cli_args *a, galann_context **out)
     if (rc != EXIT_OK)
         return rc;
     o.threads = (int)threads;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    if (threads > 0 && cpus > 0 && threads > (size_t)cpus && distributed_is_leader())
+        fprintf(stderr, "galann %s: warning: --threads %zu is more than the %ld CPUs online: the extra threads "
+                "only take turns (the numbers are the same on any thread count)\n", a->command, threads, cpus);
     if (galann_context_new_ex(arg_value(a, "backend"), &o, out) != GALANN_OK)
         return runtime_error(a, "cannot create a compute context");
     return EXIT_OK;

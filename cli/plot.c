@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
 #include "output_file.h"
 #include "plot.h"
 
@@ -888,11 +887,4 @@ int write_confusion_svg(const char *path, const size_t *counts, size_t k, const 
     draw_class_names(&w, &l, k, class_names);
     draw_colour_bar(&w, &l, k);
     return finish_figure(&w, &o);
-}
-
-/* The old interface, until train.c draws the whole learning curve. */
-int write_cost_plot(const char *path, const double *train, const double *test, size_t n)
-{
-    learning_curve c = { .n = n, .train_cost = train, .test_cost = test };
-    return write_learning_curve_svg(path, &c);
 }

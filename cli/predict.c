@@ -2,29 +2,37 @@
  * predict.c -- `galann predict` and `galann eval`: using a saved model on
  * a CSV data set.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "distributed.h"
+#include "plot.h"
 
 static const char predict_help[] =
-    "usage: galann predict --model MODEL --data FILE [--proba | --outputs] [--backend NAME] [--threads N]\n"
+    "usage: galann predict --model MODEL --data FILE [--proba | --outputs] [--header auto|yes|no]\n"
+    "                      [--backend NAME] [--threads N]\n"
     "\n"
-    "Print the predicted class of every sample of FILE, one per line, or with\n"
-    "--proba the class probabilities, comma-separated: the output sigmoids\n"
-    "divided by their sum (as Python's Classifier.predict_proba gives them;\n"
-    "equal when all underflow to 0), or with --outputs the raw sigmoids.\n"
-    "FILE is CSV (label,p1..pn); the label column is read but not used.\n"
-    "FILE - reads standard input.\n";
+    "Print the predicted class of every image of FILE, one per line (its name when\n"
+    "the model has class names), or with --proba the class probabilities,\n"
+    "comma-separated under a header line naming the classes: the output sigmoids\n"
+    "divided by their sum (as Python's Classifier.predict_proba gives them; equal\n"
+    "when all underflow to 0), or with --outputs the raw output sigmoids (not\n"
+    "probabilities: they need not sum to 1), under the same header.\n"
+    "FILE is CSV: pixels only (p1..pn), or label,p1..pn (the label is not used);\n"
+    "a header line is skipped; - reads standard input. Pixels are divided by the\n"
+    "divisor the model was trained with.\n";
 
 static const char eval_help[] =
-    "usage: galann eval --model MODEL --data FILE [--lambda L] [--backend NAME] [--threads N]\n"
+    "usage: galann eval --model MODEL --data FILE [--lambda L] [--plot FILE.svg] [--header auto|yes|no]\n"
+    "                   [--backend NAME] [--threads N]\n"
     "\n"
     "Print the cost (regularised with lambda, default 1), the accuracy and the\n"
-    "confusion matrix (rows: true class, columns: predicted) of MODEL on FILE\n"
-    "(- reads standard input).\n";
+    "confusion matrix (rows: true class, columns: predicted; class names when the\n"
+    "model has them) of MODEL on FILE (label,p1..pn; - reads standard input).\n"
+    "--plot draws the confusion matrix as an SVG heat map.\n";
 
 typedef struct loaded {
     galann_model *model;
@@ -51,34 +59,30 @@ static void normalise_row(double *row, size_t k)
         row[c] = total > 0.0 ? row[c] / total : 1.0 / (double)k;
 }
 
-static int open_model_and_data(const cli_args *a, loaded *l)
+/* labels_required: eval needs the label column; predict reads rows of
+ * pixels only as well. */
+static int open_model_and_data(const cli_args *a, loaded *l, int labels_required)
 {
     const char *model = arg_value(a, "model"), *data = arg_value(a, "data");
     if (!model || !*model || !data || !*data)
         return usage_error(a, "--model and --data are required");
-    if (galann_model_load(model, &l->model) != GALANN_OK)
-        return distributed_agree(runtime_error(a, "cannot load the model"));
-    int rc;
+    csv_reading reading;
+    int rc = parse_csv_reading(a, &reading);
+    if (rc != EXIT_OK)
+        return rc;
     if (distributed_processes() > 1 && strcmp(data, "-") == 0) {
         fprintf(stderr, "galann %s: --data - (standard input) cannot be shared between processes under mpirun\n",
                 a->command);
         return EXIT_USAGE;
     }
-    if (distributed_processes() > 1) {
-        /* shares are read as galann_dataset_load_csv reads: pixels / 255 */
-        if (galann_model_input_divisor(l->model) != 255.0) {
-            fprintf(stderr, "galann %s: under mpirun the model must take pixels / 255 (it divides by %g)\n",
-                    a->command, galann_model_input_divisor(l->model));
-            return EXIT_RUNTIME;
-        }
-        rc = distributed_load_csv(a, data, "cannot load the data", &l->data);
-    } else {
-        /* the data is scaled with the divisor the model was trained with */
-        rc = load_csv_text(a, data, galann_model_input_divisor(l->model), &l->data);
-    }
+    if (galann_model_load(model, &l->model) != GALANN_OK)
+        return distributed_agree(runtime_error(a, "cannot load the model"));
+    /* the data is scaled with the divisor the model was trained with */
+    reading.scale = galann_model_input_divisor(l->model);
+    size_t inputs = galann_model_layer_size(l->model, 0);
+    rc = load_dataset(a, data, "cannot load the data", &reading, labels_required ? 0 : inputs, &l->data);
     if (rc != EXIT_OK)
         return rc;
-    size_t inputs = galann_model_layer_size(l->model, 0);
     if (galann_dataset_n_features(l->data) != inputs) {
         fprintf(stderr, "galann %s: %s has %zu features, the model takes %zu\n", a->command, data,
                 galann_dataset_n_features(l->data), inputs);
@@ -94,7 +98,7 @@ static int open_model_and_data(const cli_args *a, loaded *l)
 
 int command_predict(const cli_args *a)
 {
-    static const char *const with_value[] = { "model", "data", "backend", "threads", NULL };
+    static const char *const with_value[] = { "model", "data", "header", "backend", "threads", NULL };
     static const char *const flags[] = { "proba", "outputs", "help", NULL };
     if (arg_flag(a, "help")) {
         fputs(predict_help, stdout);
@@ -111,7 +115,7 @@ int command_predict(const cli_args *a)
         return EXIT_USAGE;
     }
     loaded l = { NULL, NULL, NULL };
-    rc = open_model_and_data(a, &l);
+    rc = open_model_and_data(a, &l, 0);
     if (rc != EXIT_OK) {
         free_loaded(&l);
         return rc;
@@ -121,6 +125,13 @@ int command_predict(const cli_args *a)
         double *p = malloc(m * k * sizeof *p);
         if (!p || galann_predict_proba(l.ctx, l.model, l.data, p, m * k) != GALANN_OK)
             rc = p ? runtime_error(a, "prediction failed") : EXIT_RUNTIME;
+        for (size_t c = 0; rc == EXIT_OK && c < k; c++) {
+            if (c)
+                putchar(',');
+            print_class(l.model, c);
+        }
+        if (rc == EXIT_OK)
+            putchar('\n');
         for (size_t i = 0; rc == EXIT_OK && i < m; i++) {
             if (arg_flag(a, "proba"))
                 normalise_row(p + i * k, k);
@@ -133,17 +144,75 @@ int command_predict(const cli_args *a)
         int32_t *labels = malloc(m * sizeof *labels);
         if (!labels || galann_predict(l.ctx, l.model, l.data, labels, m) != GALANN_OK)
             rc = labels ? runtime_error(a, "prediction failed") : EXIT_RUNTIME;
-        for (size_t i = 0; rc == EXIT_OK && i < m; i++)
-            printf("%d\n", (int)labels[i]);
+        for (size_t i = 0; rc == EXIT_OK && i < m; i++) {
+            print_class(l.model, (size_t)labels[i]);
+            putchar('\n');
+        }
         free(labels);
     }
     free_loaded(&l);
     return rc;
 }
 
+/* A class's label in a table: its name, or its number. */
+static const char *class_label(const galann_model *m, size_t c, char *buf, size_t size)
+{
+    const char *name = galann_model_class_name(m, c);
+    if (name)
+        return name;
+    snprintf(buf, size, "%zu", c);
+    return buf;
+}
+
+static void print_confusion(const galann_model *m, const int64_t *counts, size_t k)
+{
+    char buf[32];
+    int width = 7;
+    for (size_t c = 0; c < k; c++) {
+        int len = (int)strlen(class_label(m, c, buf, sizeof buf));
+        if (len > width)
+            width = len;
+    }
+    printf("confusion matrix (rows: true class, columns: predicted):\n%*s", width + 1, "");
+    for (size_t c = 0; c < k; c++)
+        printf(" %*s", width, class_label(m, c, buf, sizeof buf));
+    putchar('\n');
+    for (size_t t = 0; t < k; t++) {
+        printf("%*s", width + 1, class_label(m, t, buf, sizeof buf));
+        for (size_t c = 0; c < k; c++)
+            printf(" %*lld", width, (long long)counts[t * k + c]);
+        putchar('\n');
+    }
+}
+
+static int plot_confusion(const cli_args *a, const galann_model *m, const int64_t *counts, size_t k)
+{
+    size_t *cells = malloc(k * k * sizeof *cells);
+    const char **names = malloc(k * sizeof *names);
+    char (*numbers)[32] = malloc(k * sizeof *numbers);
+    int rc = EXIT_OK;
+    if (!cells || !names || !numbers) {
+        fprintf(stderr, "galann eval: out of memory for the plot\n");
+        rc = EXIT_RUNTIME;
+    }
+    for (size_t i = 0; rc == EXIT_OK && i < k * k; i++)
+        cells[i] = (size_t)counts[i];
+    for (size_t c = 0; rc == EXIT_OK && c < k; c++)
+        names[c] = class_label(m, c, numbers[c], sizeof numbers[c]);
+    if (rc == EXIT_OK && write_confusion_svg(arg_value(a, "plot"), cells, k, names, "galann eval") != 0) {
+        fprintf(stderr, "galann eval: cannot write the plot %s: %s\n", arg_value(a, "plot"), strerror(errno));
+        rc = EXIT_RUNTIME;
+    }
+    free(cells);
+    free(names);
+    free(numbers);
+    return rc;
+}
+
 int command_eval(const cli_args *a)
 {
-    static const char *const with_value[] = { "model", "data", "lambda", "backend", "threads", NULL };
+    static const char *const with_value[] = { "model", "data", "lambda", "plot", "header", "backend", "threads",
+                                              NULL };
     static const char *const flags[] = { "help", NULL };
     if (arg_flag(a, "help")) {
         fputs(eval_help, stdout);
@@ -153,10 +222,13 @@ int command_eval(const cli_args *a)
     int rc = check_known_options(a, with_value, flags);
     if (rc == EXIT_OK)
         rc = parse_double_option(a, "lambda", &lambda);
+    if (rc == EXIT_OK && arg_value(a, "plot") && distributed_is_leader())
+        rc = check_writable_folder(a, arg_value(a, "plot"));
+    rc = distributed_agree(rc);
     if (rc != EXIT_OK)
         return rc;
     loaded l = { NULL, NULL, NULL };
-    rc = open_model_and_data(a, &l);
+    rc = open_model_and_data(a, &l, 1);
     if (rc != EXIT_OK) {
         free_loaded(&l);
         return rc;
@@ -188,16 +260,9 @@ int command_eval(const cli_args *a)
             correct += (size_t)counts[c * k + c];
         printf("samples: %zu\ncost: %.17g (lambda %g)\naccuracy: %.2f%% (%zu/%zu)\n", m, cost, lambda,
                100.0 * (double)correct / (double)m, correct, m);
-        printf("confusion matrix (rows: true class, columns: predicted):\n%8s", "");
-        for (size_t c = 0; c < k; c++)
-            printf(" %7zu", c);
-        putchar('\n');
-        for (size_t t = 0; t < k; t++) {
-            printf("%8zu", t);
-            for (size_t c = 0; c < k; c++)
-                printf(" %7zu", (size_t)counts[t * k + c]);
-            putchar('\n');
-        }
+        print_confusion(l.model, counts, k);
+        if (arg_value(a, "plot") && distributed_is_leader())
+            rc = plot_confusion(a, l.model, counts, k);
     }
     free(pred);
     free(counts);

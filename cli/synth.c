@@ -41,6 +41,32 @@ static int write_set(const cli_args *a, const char *dir, const char *name, size_
     return rc;
 }
 
+/* mkdir -p: dir and every missing folder above it. */
+static int make_folders(const cli_args *a, const char *dir)
+{
+    char path[4096];
+    size_t len = strlen(dir);
+    if (len >= sizeof path) {
+        fprintf(stderr, "galann %s: the folder name %.40s... is too long\n", a->command, dir);
+        return EXIT_RUNTIME;
+    }
+    memcpy(path, dir, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (path[i] != '/' && path[i] != '\0')
+            continue;
+        char saved = path[i];
+        path[i] = '\0';
+        struct stat st;
+        if (mkdir(path, 0777) != 0 && !(errno == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode))) {
+            fprintf(stderr, "galann %s: cannot create the folder %s: %s\n", a->command, path,
+                    errno == EEXIST ? "a file of that name is in the way" : strerror(errno));
+            return EXIT_RUNTIME;
+        }
+        path[i] = saved;
+    }
+    return EXIT_OK;
+}
+
 int command_synth(const cli_args *a)
 {
     static const char *const with_value[] = { "out", "train", "test", "seed", NULL };
@@ -63,10 +89,9 @@ int command_synth(const cli_args *a)
         rc = usage_error(a, "--out DIR is required");
     if (rc != EXIT_OK)
         return rc;
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "galann synth: cannot create %s: %s\n", dir, strerror(errno));
-        return EXIT_RUNTIME;
-    }
+    rc = make_folders(a, dir);
+    if (rc != EXIT_OK)
+        return rc;
     rc = write_set(a, dir, "train.csv", n_train, seed);
     if (rc == EXIT_OK)
         rc = write_set(a, dir, "test.csv", n_test, seed + 1);
@@ -97,14 +122,21 @@ int command_info(const cli_args *a)
                 printf("    %s\n", line);
         }
     }
+    /* what a command without --backend gets, and why */
+    const char *env = getenv("GALANN_BACKEND");
+    char why[160];
+    if (env && *env)
+        snprintf(why, sizeof why, "chosen by the environment variable GALANN_BACKEND=%.60s", env);
+    else
+        snprintf(why, sizeof why, "best available: opencl when a GPU is usable, else blas, else reference");
     galann_context *ctx = NULL;
     if (galann_context_new(NULL, &ctx) == GALANN_OK) {
         char what[256];
         galann_context_describe(ctx, what, sizeof what);
-        printf("default (best available): %s\n", what);
+        printf("default backend: %s\n    (%s; --backend NAME overrides)\n", what, why);
         galann_context_free(ctx);
     } else {
-        printf("default (best available): none: %s\n", galann_last_error());
+        printf("default backend: none: %s\n    (%s)\n", galann_last_error(), why);
     }
     return EXIT_OK;
 }

@@ -3,10 +3,13 @@
  *
  * Loads (or synthesises) the data, initialises the weights like the
  * original, trains with the conjugate-gradient minimizer, prints one line
- * per iteration, and keeps the iterate with the lowest test cost. Optional
- * outputs: the model (--save), the per-iteration trace (--trace, CSV) and
- * the cost curves (--plot, SVG).
+ * per iteration, and keeps the iterate with the lowest validation cost
+ * (a validation file or a stratified share of the training set; the
+ * original's choice by the test set only on request). A test set is only
+ * reported. Optional outputs: the model (--save), the per-iteration trace
+ * (--trace, CSV) and the learning curves (--plot, SVG).
  */
+#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,18 +19,34 @@
 
 #include "cli.h"
 #include "distributed.h"
+#include "output_file.h"
+#include "plot.h"
 
 static const char train_help[] =
-    "usage: galann train [--train FILE] [--test FILE] [--hidden N | --layers 1024,8,3] [--lambda L]\n"
-    "                    [--maxiter N] [--seed S] [--backend NAME] [--threads N] [--save MODEL]\n"
-    "                    [--trace FILE.csv] [--plot FILE.svg] [--quiet]\n"
+    "usage: galann train [--train FILE] [--validation FILE | --validation-fraction F] [--test FILE]\n"
+    "                    [--patience N] [--select-by-test] [--classes E,S,I] [--scale S] [--header auto|yes|no]\n"
+    "                    [--hidden N | --layers 1024,8,3] [--lambda L] [--maxiter N] [--seed S]\n"
+    "                    [--backend NAME] [--threads N] [--save MODEL] [--trace FILE.csv] [--plot FILE.svg]\n"
+    "                    [--quiet]\n"
     "\n"
     "Train the galaxy classifier with nonlinear conjugate gradient (as scipy's fmin_cg).\n"
     "Without --train, trains on the built-in synthetic galaxy set.\n"
     "\n"
-    "  --train FILE      training CSV (label,p1..pn; pixels 0..255); - reads standard input\n"
-    "  --test FILE       test CSV (- for standard input): reported every iteration; the iterate with the\n"
-    "                    lowest test cost is kept (\"best\")\n"
+    "data (CSV, label,p1..pn; - reads standard input, for one of the files):\n"
+    "  --train FILE      the training set\n"
+    "  --validation FILE a validation set: the iterate with the lowest validation cost is kept\n"
+    "  --validation-fraction F\n"
+    "                    hold out a stratified share F of the training set (seeded by --seed) as the\n"
+    "                    validation set\n"
+    "  --test FILE       a test set: reported every iteration, never used to choose anything\n"
+    "  --patience N      stop when the validation cost has not improved for N iterations (default: off)\n"
+    "  --select-by-test  the original program's choice: keep the iterate with the lowest TEST cost. The\n"
+    "                    test accuracy it reports is then optimistic (the test set chose the model)\n"
+    "  --classes LIST    class names, in label order: E,S,I names labels 0, 1, 2; saved in the model\n"
+    "  --scale S         features are pixel / S (default 255; 1 for values already in [0, 1])\n"
+    "  --header WHEN     auto (default: a first line with a non-number is a header), yes or no\n"
+    "\n"
+    "model and training:\n"
     "  --hidden N        hidden units of a 3-layer network (default 8)\n"
     "  --layers LIST     all layer sizes, e.g. 1024,16,8,3 (overrides --hidden)\n"
     "  --lambda L        regularisation (default 1)\n"
@@ -35,9 +54,12 @@ static const char train_help[] =
     "  --seed S          initial weights as numpy.random.seed(S) (default 917)\n"
     "  --backend NAME    reference, blas or opencl (default: best available)\n"
     "  --threads N       worker threads for the blas backend\n"
-    "  --save MODEL      save the best iterate (or the last, without --test)\n"
-    "  --trace FILE      per-iteration CSV: iter,J_train,acc_train,J_test,acc_test\n"
-    "  --plot FILE       SVG of the training and test cost curves\n"
+    "\n"
+    "outputs (checked before training starts):\n"
+    "  --save MODEL      save the kept iterate (the last one without a validation set)\n"
+    "  --trace FILE      per-iteration CSV: iter,J_train,acc_train,J_validation,acc_validation,J_test,acc_test\n"
+    "                    (nan where a set is absent)\n"
+    "  --plot FILE       SVG of the cost and accuracy curves, the kept iterate marked\n"
     "  --quiet           no per-iteration lines\n";
 
 /* Ctrl-C asks the training loop to stop at the next iteration; the
@@ -50,11 +72,16 @@ static void on_interrupt(int sig)
     interrupted = 1;
 }
 
+/* Columns of a trace row. */
+enum { COL_ITER, COL_J_TRAIN, COL_ACC_TRAIN, COL_J_VALID, COL_ACC_VALID, COL_J_TEST, COL_ACC_TEST, COLUMNS };
+
 typedef struct train_history {
     size_t count, capacity;
-    double *rows;     /* iter, J_train, acc_train, J_test, acc_test per row */
+    double *rows;     /* COLUMNS values per iteration */
     int quiet;
+    int has_validation;
     int has_test;
+    int test_is_validation; /* --select-by-test: the test set chooses */
 } train_history;
 
 static int record_iteration(void *user, const galann_fit_progress *p)
@@ -62,22 +89,26 @@ static int record_iteration(void *user, const galann_fit_progress *p)
     train_history *h = user;
     if (h->count == h->capacity) {
         size_t cap = h->capacity ? 2 * h->capacity : 1024;
-        double *rows = realloc(h->rows, cap * 5 * sizeof *rows);
+        double *rows = realloc(h->rows, cap * COLUMNS * sizeof *rows);
         if (!rows)
             return 1;
         h->rows = rows;
         h->capacity = cap;
     }
-    double *row = h->rows + 5 * h->count++;
-    row[0] = (double)p->iteration;
-    row[1] = p->train_cost;
-    row[2] = p->train_accuracy;
-    row[3] = p->validation_cost;
-    row[4] = p->validation_accuracy;
+    double *row = h->rows + COLUMNS * h->count++;
+    row[COL_ITER] = (double)p->iteration;
+    row[COL_J_TRAIN] = p->train_cost;
+    row[COL_ACC_TRAIN] = p->train_accuracy;
+    row[COL_J_VALID] = h->test_is_validation ? NAN : p->validation_cost;
+    row[COL_ACC_VALID] = h->test_is_validation ? NAN : p->validation_accuracy;
+    row[COL_J_TEST] = h->test_is_validation ? p->validation_cost : p->test_cost;
+    row[COL_ACC_TEST] = h->test_is_validation ? p->validation_accuracy : p->test_accuracy;
     if (!h->quiet) {
         printf("iter=%3zu:  Jtrain= %.4f acc= %.2f%%", p->iteration, p->train_cost, 100.0 * p->train_accuracy);
+        if (h->has_validation)
+            printf("  |  Jval= %.4f acc= %.2f%%", row[COL_J_VALID], 100.0 * row[COL_ACC_VALID]);
         if (h->has_test)
-            printf("  |  Jtest= %.4f acc= %.2f%%", p->validation_cost, 100.0 * p->validation_accuracy);
+            printf("  |  Jtest= %.4f acc= %.2f%%", row[COL_J_TEST], 100.0 * row[COL_ACC_TEST]);
         putchar('\n');
         fflush(stdout);
     }
@@ -86,15 +117,19 @@ static int record_iteration(void *user, const galann_fit_progress *p)
 
 static int write_trace(const char *path, const train_history *h)
 {
-    FILE *f = fopen(path, "w");
+    output_file out;
+    FILE *f = output_file_open(path, &out);
     if (!f)
         return -1;
-    fprintf(f, "iter,J_train,acc_train,J_test,acc_test\n");
+    fprintf(f, "iter,J_train,acc_train,J_validation,acc_validation,J_test,acc_test\n");
     for (size_t i = 0; i < h->count; i++) {
-        const double *r = h->rows + 5 * i;
-        fprintf(f, "%zu,%.17g,%.17g,%.17g,%.17g\n", (size_t)r[0], r[1], r[2], r[3], r[4]);
+        const double *r = h->rows + COLUMNS * i;
+        fprintf(f, "%zu", (size_t)r[COL_ITER]);
+        for (int c = COL_J_TRAIN; c < COLUMNS; c++)
+            fprintf(f, ",%.17g", r[c]);
+        fputc('\n', f);
     }
-    return fclose(f);
+    return output_file_commit(&out);
 }
 
 static int parse_layers(const cli_args *a, const char *text, size_t *sizes, size_t *n_layers)
@@ -123,36 +158,110 @@ static int parse_layers(const cli_args *a, const char *text, size_t *sizes, size
 
 typedef struct train_data {
     galann_dataset *train;
+    galann_dataset *validation;
     galann_dataset *test;
 } train_data;
 
-static int load_data(const cli_args *a, train_data *d)
+static void free_train_data(train_data *d)
+{
+    galann_dataset_free(d->train);
+    galann_dataset_free(d->validation);
+    galann_dataset_free(d->test);
+}
+
+static int count_stdin(const char *const *paths, size_t n)
+{
+    int count = 0;
+    for (size_t i = 0; i < n; i++)
+        count += paths[i] && strcmp(paths[i], "-") == 0;
+    return count;
+}
+
+/* The training, validation and test sets as the options name them; with
+ * --validation-fraction, the validation set is split off the training set. */
+static int load_data(const cli_args *a, const csv_reading *r, double fraction, uint32_t seed, train_data *d)
 {
     const char *train = arg_value(a, "train"), *test = arg_value(a, "test");
+    const char *validation = arg_value(a, "validation");
+    int rc = EXIT_OK;
     if (!train) {
-        if (test)
-            return usage_error(a, "--test needs --train");
+        if (test || validation)
+            return usage_error(a, "--test and --validation need --train");
         printf("No --train given: training on the built-in synthetic galaxy set (%d train / %d test images, "
                "seed %u; 'galann synth' writes it as CSV).\n", SYNTH_DEFAULT_TRAIN, SYNTH_DEFAULT_TEST,
                SYNTH_DEFAULT_SEED);
         if (galann_dataset_synthesize(SYNTH_DEFAULT_TRAIN, SYNTH_DEFAULT_SEED, &d->train) != GALANN_OK ||
             galann_dataset_synthesize(SYNTH_DEFAULT_TEST, SYNTH_DEFAULT_SEED + 1, &d->test) != GALANN_OK)
             return runtime_error(a, "cannot synthesise the built-in data");
-        int rc = distributed_take_share(a, &d->train);
-        return rc == EXIT_OK ? distributed_take_share(a, &d->test) : rc;
+    } else {
+        const char *paths[] = { train, validation, test };
+        if (count_stdin(paths, 3) > 1)
+            return usage_error(a, "only one of --train, --validation and --test can be - (standard input)");
+        if (count_stdin(paths, 3) > 0 && distributed_processes() > 1)
+            return usage_error(a, "- (standard input) cannot be shared between processes under mpirun");
+        rc = load_dataset(a, train, "cannot load the training set", r, 0, &d->train);
+        if (rc == EXIT_OK && validation)
+            rc = load_dataset(a, validation, "cannot load the validation set", r, 0, &d->validation);
+        if (rc == EXIT_OK && test)
+            rc = load_dataset(a, test, "cannot load the test set", r, 0, &d->test);
+        if (rc != EXIT_OK)
+            return rc;
     }
-    int train_stdin = strcmp(train, "-") == 0, test_stdin = test && strcmp(test, "-") == 0;
-    if (train_stdin && test_stdin)
-        return usage_error(a, "--train and --test cannot both be - (standard input)");
-    if ((train_stdin || test_stdin) && distributed_processes() > 1)
-        return usage_error(a, "- (standard input) cannot be shared between processes under mpirun");
-    /* pixels 0..255, as galann_dataset_load_csv reads them */
-    int rc = train_stdin ? load_csv_text(a, "-", 255.0, &d->train)
-                         : distributed_load_csv(a, train, "cannot load the training set", &d->train);
-    if (rc == EXIT_OK && test)
-        rc = test_stdin ? load_csv_text(a, "-", 255.0, &d->test)
-                        : distributed_load_csv(a, test, "cannot load the test set", &d->test);
+    if (fraction > 0.0) {
+        galann_dataset *rest = NULL, *held = NULL;
+        if (galann_dataset_split(d->train, fraction, seed, &rest, &held) != GALANN_OK)
+            return runtime_error(a, "cannot split off the validation set");
+        galann_dataset_free(d->train);
+        d->train = rest;
+        d->validation = held;
+        printf("validation set: %zu of the training images (a stratified %g, seed %u); training on %zu\n",
+               galann_dataset_n_samples(held), fraction, seed, galann_dataset_n_samples(rest));
+    }
+    if (!train) {
+        /* the synthetic sets were built whole on every process */
+        rc = distributed_take_share(a, &d->train);
+        if (rc == EXIT_OK && d->validation)
+            rc = distributed_take_share(a, &d->validation);
+        if (rc == EXIT_OK)
+            rc = distributed_take_share(a, &d->test);
+    }
     return rc;
+}
+
+/* Every set knows the same k classes: the most any set uses, or the
+ * number of --classes names. */
+static int agree_on_classes(const cli_args *a, train_data *d, const class_names *names, size_t *k)
+{
+    galann_dataset **sets[] = { &d->train, &d->validation, &d->test };
+    *k = 0;
+    for (size_t i = 0; i < 3; i++) {
+        if (*sets[i] && galann_dataset_n_labels(*sets[i]) > *k)
+            *k = galann_dataset_n_labels(*sets[i]);
+    }
+    if (names->count > 0 && names->count < *k)
+        return usage_error(a, "--classes names %zu classes, the data has labels up to %zu", names->count, *k - 1);
+    if (names->count > *k)
+        *k = names->count;
+    int rc = EXIT_OK;
+    for (size_t i = 0; i < 3 && rc == EXIT_OK; i++) {
+        if (*sets[i])
+            rc = widen_dataset_labels(a, sets[i], *k);
+    }
+    return rc;
+}
+
+/* --save, --trace and --plot are checked before training, not after it;
+ * only the process that writes checks, and all agree. */
+static int check_outputs(const cli_args *a)
+{
+    static const char *const outputs[] = { "save", "trace", "plot" };
+    int rc = EXIT_OK;
+    for (size_t i = 0; i < 3 && rc == EXIT_OK; i++) {
+        const char *path = arg_value(a, outputs[i]);
+        if (path && distributed_is_leader())
+            rc = check_writable_folder(a, path);
+    }
+    return distributed_agree(rc);
 }
 
 static double seconds_since(const struct timespec *start)
@@ -162,48 +271,157 @@ static double seconds_since(const struct timespec *start)
     return (double)(now.tv_sec - start->tv_sec) + 1e-9 * (double)(now.tv_nsec - start->tv_nsec);
 }
 
+/* The plot: the history's columns, the kept iterate marked. */
+static int write_plot(const char *path, const train_history *h, size_t kept)
+{
+    size_t n = h->count;
+    double *columns = malloc((n ? n : 1) * COLUMNS * sizeof *columns);
+    if (!columns)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        for (int c = 0; c < COLUMNS; c++)
+            columns[(size_t)c * n + i] = h->rows[i * COLUMNS + (size_t)c];
+    learning_curve curve;
+    memset(&curve, 0, sizeof curve);
+    curve.n = n;
+    curve.iteration = columns + COL_ITER * n;
+    curve.train_cost = columns + COL_J_TRAIN * n;
+    curve.train_accuracy = columns + COL_ACC_TRAIN * n;
+    if (h->has_validation) {
+        curve.validation_cost = columns + COL_J_VALID * n;
+        curve.validation_accuracy = columns + COL_ACC_VALID * n;
+    }
+    if (h->has_test) {
+        curve.test_cost = columns + COL_J_TEST * n;
+        curve.test_accuracy = columns + COL_ACC_TEST * n;
+    }
+    curve.kept_iteration = kept;
+    curve.title = "galann train";
+    int rc = write_learning_curve_svg(path, &curve);
+    free(columns);
+    return rc;
+}
+
+typedef struct train_settings {
+    size_t hidden, maxiter, patience, sizes[64], n_layers;
+    double lambda, fraction;
+    uint32_t seed;
+    int select_by_test;
+    csv_reading reading;
+    class_names names;
+} train_settings;
+
+static int parse_settings(const cli_args *a, train_settings *t)
+{
+    static const char *const with_value[] = { "train", "test", "validation", "validation-fraction", "patience",
+                                              "classes", "scale", "header", "hidden", "layers", "lambda",
+                                              "maxiter", "seed", "backend", "threads", "save", "trace", "plot",
+                                              NULL };
+    static const char *const flags[] = { "quiet", "help", "select-by-test", NULL };
+    memset(t, 0, sizeof *t);
+    t->hidden = 8;
+    t->maxiter = 600;
+    t->lambda = 1.0;
+    t->seed = 917;
+    t->select_by_test = arg_flag(a, "select-by-test");
+    int rc = check_known_options(a, with_value, flags);
+    if (rc == EXIT_OK)
+        rc = parse_size_option(a, "hidden", &t->hidden, 1);
+    if (rc == EXIT_OK)
+        rc = parse_size_option(a, "maxiter", &t->maxiter, 1);
+    if (rc == EXIT_OK)
+        rc = parse_size_option(a, "patience", &t->patience, 1);
+    if (rc == EXIT_OK)
+        rc = parse_double_option(a, "lambda", &t->lambda);
+    if (rc == EXIT_OK)
+        rc = parse_double_option(a, "validation-fraction", &t->fraction);
+    if (rc == EXIT_OK)
+        rc = parse_u32_option(a, "seed", &t->seed);
+    if (rc == EXIT_OK && arg_value(a, "layers"))
+        rc = parse_layers(a, arg_value(a, "layers"), t->sizes, &t->n_layers);
+    if (rc == EXIT_OK)
+        rc = parse_csv_reading(a, &t->reading);
+    if (rc == EXIT_OK)
+        rc = parse_class_names(a, &t->names);
+    if (rc != EXIT_OK)
+        return rc;
+    if (!(t->lambda >= 0.0))
+        return usage_error(a, "--lambda must be >= 0");
+    if (arg_value(a, "validation-fraction") && !(t->fraction > 0.0 && t->fraction < 1.0))
+        return usage_error(a, "--validation-fraction must be between 0 and 1 (e.g. 0.2)");
+    if (t->fraction > 0.0 && arg_value(a, "validation"))
+        return usage_error(a, "--validation and --validation-fraction exclude each other");
+    if (t->fraction > 0.0 && arg_value(a, "train") && distributed_processes() > 1)
+        return usage_error(a, "--validation-fraction splits the whole training file, which no process holds under "
+                           "mpirun: give a --validation file");
+    if (t->select_by_test && (arg_value(a, "validation") || t->fraction > 0.0))
+        return usage_error(a, "--select-by-test chooses by the test set: it excludes --validation and "
+                           "--validation-fraction");
+    if (t->select_by_test && arg_value(a, "train") && !arg_value(a, "test"))
+        return usage_error(a, "--select-by-test needs --test");
+    int has_validation = arg_value(a, "validation") || t->fraction > 0.0 || t->select_by_test;
+    if (arg_value(a, "patience") && !has_validation)
+        return usage_error(a, "--patience needs a validation set (--validation or --validation-fraction)");
+    return EXIT_OK;
+}
+
+static void print_network(const train_settings *t, const galann_model *model, galann_context *ctx)
+{
+    char device[256];
+    galann_context_describe(ctx, device, sizeof device);
+    printf("network %zu", t->sizes[0]);
+    for (size_t l = 1; l < t->n_layers; l++)
+        printf("-%zu", t->sizes[l]);
+    printf(", %zu parameters, lambda %g, seed %u, %s\n", galann_model_n_params(model), t->lambda, t->seed, device);
+    if (galann_model_class_name(model, 0)) {
+        printf("classes:");
+        for (size_t c = 0; c < t->sizes[t->n_layers - 1]; c++)
+            printf(" %zu=%s", c, galann_model_class_name(model, c));
+        putchar('\n');
+    }
+}
+
+static void print_outcome(const train_history *h, const galann_fit_report *report, double elapsed)
+{
+    printf("stopped: %s after %zu iterations, %zu evaluations, %.2f s\n", galann_stop_reason_string(report->stop_reason),
+           report->iterations, report->evaluations, elapsed);
+    if (h->test_is_validation)
+        printf("kept iterate %zu: the lowest TEST cost (--select-by-test: the test accuracy below is optimistic)\n",
+               report->best_iteration);
+    else if (h->has_validation)
+        printf("kept iterate %zu: the lowest validation cost\n", report->best_iteration);
+    printf("accuracy on training set = %.2f%%\n", 100.0 * report->train_accuracy);
+    if (h->has_validation && !h->test_is_validation)
+        printf("accuracy on validation set = %.2f%%\n", 100.0 * report->validation_accuracy);
+    if (h->has_test)
+        printf("accuracy on test set = %.2f%%%s\n",
+               100.0 * (h->test_is_validation ? report->validation_accuracy : report->test_accuracy),
+               h->test_is_validation ? " (optimistic: chosen by this set)" : "");
+}
+
 int command_train(const cli_args *a)
 {
-    static const char *const with_value[] = { "train", "test", "hidden", "layers", "lambda", "maxiter", "seed",
-                                              "backend", "threads", "save", "trace", "plot", NULL };
-    static const char *const flags[] = { "quiet", "help", NULL };
     if (arg_flag(a, "help")) {
         fputs(train_help, stdout);
         return EXIT_OK;
     }
-    int rc = check_known_options(a, with_value, flags);
-    size_t hidden = 8, maxiter = 600, sizes[64], n_layers = 0;
-    double lambda = 1.0;
-    uint32_t seed = 917;
+    train_settings t;
+    int rc = parse_settings(a, &t);
     if (rc == EXIT_OK)
-        rc = parse_size_option(a, "hidden", &hidden, 1);
-    if (rc == EXIT_OK)
-        rc = parse_size_option(a, "maxiter", &maxiter, 1);
-    if (rc == EXIT_OK)
-        rc = parse_double_option(a, "lambda", &lambda);
-    if (rc == EXIT_OK)
-        rc = parse_u32_option(a, "seed", &seed);
-    if (rc == EXIT_OK && arg_value(a, "layers"))
-        rc = parse_layers(a, arg_value(a, "layers"), sizes, &n_layers);
-    if (rc == EXIT_OK && !(lambda >= 0.0))
-        rc = usage_error(a, "--lambda must be >= 0");
+        rc = check_outputs(a);
     if (rc != EXIT_OK)
         return rc;
 
-    if (rc != EXIT_OK)
-        return rc;
-    /* a --save that cannot succeed is found before training, not after;
-     * only the process that writes checks, and all agree */
-    if (arg_value(a, "save"))
-        rc = distributed_agree(distributed_is_leader() ? check_writable_folder(a, arg_value(a, "save")) : EXIT_OK);
-    if (rc != EXIT_OK)
-        return rc;
-
-    train_data data = { NULL, NULL };
+    train_data data = { NULL, NULL, NULL };
     galann_context *ctx = NULL;
     galann_model *model = NULL;
-    train_history history = { 0, 0, NULL, arg_flag(a, "quiet"), 0 };
-    rc = load_data(a, &data);
+    train_history history;
+    memset(&history, 0, sizeof history);
+    history.quiet = arg_flag(a, "quiet");
+    size_t k = 0;
+    rc = load_data(a, &t.reading, t.fraction, t.seed, &data);
+    if (rc == EXIT_OK)
+        rc = agree_on_classes(a, &data, &t.names, &k);
     if (rc == EXIT_OK)
         rc = distributed_agree(open_context(a, &ctx));
     if (rc == EXIT_OK)
@@ -211,49 +429,43 @@ int command_train(const cli_args *a)
     if (rc != EXIT_OK)
         goto done;
 
-    size_t n = galann_dataset_n_features(data.train), k = galann_dataset_n_labels(data.train);
-    if (data.test && galann_dataset_n_labels(data.test) > k)
-        k = galann_dataset_n_labels(data.test);
-    /* both sets must know all k classes, even one a set never uses */
-    rc = widen_dataset_labels(a, &data.train, k);
-    if (rc == EXIT_OK && data.test)
-        rc = widen_dataset_labels(a, &data.test, k);
-    if (rc != EXIT_OK)
-        goto done;
-    if (n_layers == 0) {
-        sizes[0] = n;
-        sizes[1] = hidden;
-        sizes[2] = k;
-        n_layers = 3;
-    } else if (sizes[0] != n || sizes[n_layers - 1] != k) {
+    size_t n = galann_dataset_n_features(data.train);
+    if (t.n_layers == 0) {
+        t.sizes[0] = n;
+        t.sizes[1] = t.hidden;
+        t.sizes[2] = k;
+        t.n_layers = 3;
+    } else if (t.sizes[0] != n || t.sizes[t.n_layers - 1] != k) {
         rc = usage_error(a, "--layers must start with the %zu features and end with the %zu labels", n, k);
         goto done;
     }
-    if (galann_model_new(sizes, n_layers, &model) != GALANN_OK || galann_model_init_random(model, seed) != GALANN_OK) {
+    if (galann_model_new(t.sizes, t.n_layers, &model) != GALANN_OK ||
+        galann_model_init_random(model, t.seed) != GALANN_OK ||
+        galann_model_set_input_divisor(model, t.reading.scale) != GALANN_OK ||
+        (t.names.count && galann_model_set_class_names(model, t.names.names, t.names.count) != GALANN_OK)) {
         rc = runtime_error(a, "cannot create the model");
         goto done;
     }
 
     double j0 = 0.0, acc0 = 0.0;
-    if (galann_cost(ctx, model, data.train, lambda, &j0) != GALANN_OK ||
+    if (galann_cost(ctx, model, data.train, t.lambda, &j0) != GALANN_OK ||
         galann_accuracy(ctx, model, data.train, &acc0) != GALANN_OK) {
         rc = runtime_error(a, "cannot evaluate the initial model");
         goto done;
     }
-    char device[256];
-    galann_context_describe(ctx, device, sizeof device);
-    printf("network %zu", sizes[0]);
-    for (size_t l = 1; l < n_layers; l++)
-        printf("-%zu", sizes[l]);
-    printf(", %zu parameters, lambda %g, seed %u, %s\n", galann_model_n_params(model), lambda, seed, device);
+    print_network(&t, model, ctx);
     printf("initial cost function J = %.17g, accuracy on training set = %.2f%%\n", j0, 100.0 * acc0);
 
+    history.test_is_validation = t.select_by_test && data.test != NULL;
+    history.has_validation = data.validation != NULL || history.test_is_validation;
     history.has_test = data.test != NULL;
     galann_fit_options fo;
     galann_fit_options_init(&fo);
-    fo.lambda = lambda;
-    fo.max_iterations = maxiter;
-    fo.validation = data.test;
+    fo.lambda = t.lambda;
+    fo.max_iterations = t.maxiter;
+    fo.validation = history.test_is_validation ? data.test : data.validation;
+    fo.test = history.test_is_validation ? NULL : data.test;
+    fo.patience = t.patience;
     fo.progress = record_iteration;
     fo.progress_user = &history;
     galann_fit_report report;
@@ -275,14 +487,7 @@ int command_train(const cli_args *a)
     }
     if (status == GALANN_ERR_CANCELLED)
         printf("interrupted after %zu iterations\n", report.iterations);
-
-    printf("stopped: %s after %zu iterations, %zu evaluations, %.2f s\n", galann_stop_reason_string(report.stop_reason),
-           report.iterations, report.evaluations, elapsed);
-    if (data.test)
-        printf("best iterate (lowest test cost): iter %zu\n", report.best_iteration);
-    printf("accuracy on training set = %.2f%%\n", 100.0 * report.train_accuracy);
-    if (data.test)
-        printf("accuracy on test set = %.2f%%\n", 100.0 * report.validation_accuracy);
+    print_outcome(&history, &report, elapsed);
 
     /* every process holds the same model and history: one writes them */
     if (!distributed_is_leader()) {
@@ -294,26 +499,15 @@ int command_train(const cli_args *a)
         goto done;
     }
     if (arg_value(a, "trace") && write_trace(arg_value(a, "trace"), &history) != 0) {
-        fprintf(stderr, "galann train: cannot write the trace %s\n", arg_value(a, "trace"));
+        fprintf(stderr, "galann train: cannot write the trace %s: %s\n", arg_value(a, "trace"), strerror(errno));
         rc = EXIT_RUNTIME;
         goto done;
     }
-    if (arg_value(a, "plot")) {
-        double *train = malloc((history.count + 1) * sizeof *train), *test = malloc((history.count + 1) * sizeof *test);
-        int failed = !train || !test;
-        for (size_t i = 0; !failed && i < history.count; i++) {
-            train[i] = history.rows[5 * i + 1];
-            test[i] = history.rows[5 * i + 3];
-        }
-        if (!failed)
-            failed = write_cost_plot(arg_value(a, "plot"), train, data.test ? test : NULL, history.count) != 0;
-        free(train);
-        free(test);
-        if (failed) {
-            fprintf(stderr, "galann train: cannot write the plot %s\n", arg_value(a, "plot"));
-            rc = EXIT_RUNTIME;
-            goto done;
-        }
+    if (arg_value(a, "plot") &&
+        write_plot(arg_value(a, "plot"), &history, history.has_validation ? report.best_iteration : 0) != 0) {
+        fprintf(stderr, "galann train: cannot write the plot %s: %s\n", arg_value(a, "plot"), strerror(errno));
+        rc = EXIT_RUNTIME;
+        goto done;
     }
     rc = status == GALANN_ERR_CANCELLED ? EXIT_INTERRUPTED : EXIT_OK;
 
@@ -321,7 +515,6 @@ done:
     free(history.rows);
     galann_model_free(model);
     galann_context_free(ctx);
-    galann_dataset_free(data.train);
-    galann_dataset_free(data.test);
+    free_train_data(&data);
     return rc;
 }

@@ -237,7 +237,13 @@ static void expect_rows_printed(const char *flag, const double *want, size_t m, 
     char args[1024];
     snprintf(args, sizeof args, "predict --model '%s' --data '%s' %s", model_path, test_path, flag);
     char *out = run_galann_ok(flag, args);
-    const char *p = out;
+    /* a header naming the classes (by number: the model has no names) */
+    const char *header = "0,1,2\n";
+    if (k != 3 || strncmp(out, header, strlen(header)) != 0) {
+        print_error("%s: the output starts \"%.20s\", not the header %s", flag, out, header);
+        fail();
+    }
+    const char *p = out + strlen(header);
     for (size_t i = 0; i < m; i++) {
         for (size_t c = 0; c < k; c++) {
             char *end;

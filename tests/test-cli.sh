@@ -130,13 +130,19 @@ run 0 "galann train on the synth CSVs, 5 iterations, with outputs" \
     train --train "$D/train.csv" --test "$D/test.csv" --maxiter 5 --save "$M" --trace "$T" --plot "$P" --quiet
 check "--quiet prints no per-iteration lines" test "$(grep -c '^iter=' "$WORK/out")" -eq 0
 check "the model file exists" test -s "$M"
-check "the trace header is exact" test "$(head -n 1 "$T")" = "iter,J_train,acc_train,J_test,acc_test"
+check "the trace header is exact" \
+    test "$(head -n 1 "$T")" = "iter,J_train,acc_train,J_validation,acc_validation,J_test,acc_test"
 check "the trace has 5 data rows" test "$(lines_of "$T")" -eq 6
-check "trace rows are iterations 1..5 with 5 fields" \
-    test "$(awk -F, 'NR > 1 && NF == 5 && $1 == NR - 1' "$T" | wc -l | tr -d ' ')" -eq 5
-check "the plot starts with <svg" test "$(head -c 4 "$P")" = "<svg"
+check "trace rows are iterations 1..5 with 7 fields, nan for the absent validation set" \
+    test "$(awk -F, 'NR > 1 && NF == 7 && $1 == NR - 1 && $4 == "nan" && $6 != "nan"' "$T" | wc -l | tr -d ' ')" -eq 5
+check "without a validation set, no iterate is said to be kept" test "$(grep -c '^kept iterate' "$WORK/out")" -eq 0
+check "the test accuracy is reported" has "$WORK/out" "^accuracy on test set = "
+check "the plot is an SVG" has "$P" "<svg "
 check "the plot is closed" has "$P" "</svg>"
-check "the training-cost curve falls from left to right inside the plot area" curve_falls "$P"
+if command -v rsvg-convert >/dev/null 2>&1; then
+    check "the plot renders to PNG" rsvg-convert -o "$WORK/plot.png" "$P"
+    check "the PNG is not empty" test -s "$WORK/plot.png"
+fi
 run 0 "galann train --train - reads the training set from standard input" \
     train --train - --test "$D/test.csv" --maxiter 5 --trace "$WORK/trace-stdin.csv" --quiet <"$D/train.csv"
 check "training from standard input writes the file's trace, byte for byte" cmp -s "$T" "$WORK/trace-stdin.csv"
@@ -157,10 +163,15 @@ check "the message names <stdin> and the line" has "$WORK/err" "<stdin>:2:"
 run 2 "--train - and --test - together are a usage error" train --train - --test - --maxiter 1 </dev/null
 
 run 0 "galann predict --proba" predict --model "$M" --data "$D/test.csv" --proba
-check "--proba prints 90 lines" test "$(lines_of "$WORK/out")" -eq 90
+check "--proba prints a header and 90 lines" test "$(lines_of "$WORK/out")" -eq 91
+check "the header names the classes (by number: the model has no names)" test "$(head -n 1 "$WORK/out")" = "0,1,2"
 number='[-+]?[0-9.]+([eE][-+]?[0-9]+)?'
 check "every --proba line is 3 comma-separated numbers" \
-    test "$(grep -Evc "^$number,$number,$number\$" "$WORK/out")" -eq 0
+    test "$(tail -n +2 "$WORK/out" | grep -Evc "^$number,$number,$number\$")" -eq 0
+check "every --proba line sums to 1 within 1e-12" test "$(tail -n +2 "$WORK/out" | awk -F, '
+    { s = $1 + $2 + $3; if (s - 1 > 1e-12 || 1 - s > 1e-12) bad++ } END { print bad + 0 }')" -eq 0
+run 0 "galann predict --outputs" predict --model "$M" --data "$D/test.csv" --outputs
+check "--outputs prints the same header" test "$(head -n 1 "$WORK/out")" = "0,1,2"
 
 run 0 "galann eval" eval --model "$M" --data "$D/test.csv"
 check "eval prints the accuracy" has_i "$WORK/out" "accuracy"
@@ -209,7 +220,11 @@ check "the message names the missing model file" has "$WORK/err" "none.galann"
 run 1 "predict on a missing data file is a runtime error" predict --model "$M" --data "$WORK/nodata.csv"
 check "the message names the missing data file" has "$WORK/err" "nodata.csv"
 
-run 1 "synth into a folder whose parent is missing is a runtime error" synth --out "$WORK/no/such/dir" --train 3 --test 3
+run 0 "synth creates the folders it needs, as mkdir -p" synth --out "$WORK/new/nested/dir" --train 3 --test 3
+check "the nested folder holds train.csv" test -s "$WORK/new/nested/dir/train.csv"
+printf 'x\n' >"$WORK/a-file"
+run 1 "synth into a folder under a file is a runtime error" synth --out "$WORK/a-file/dir" --train 3 --test 3
+check "the message says what is in the way" has "$WORK/err" "a-file"
 run 1 "saving the model into a missing folder is a runtime error" \
     train --train "$D/train.csv" --maxiter 1 --quiet --save "$WORK/missing-dir/m.galann"
 check "the message names the model path" has "$WORK/err" "missing-dir/m.galann"
@@ -254,6 +269,88 @@ if [ "$status" = 130 ] && grep -q "interrupted after" "$WORK/ctrl-c.out"; then
 else
     not_ok "Ctrl-C during training exits 130 after a clean stop" "exit $status"
 fi
+
+# ------------------------------------ validation, names, data layouts
+
+V=$WORK/validation
+mkdir -p "$V"
+run 0 "--validation-fraction holds out a stratified share and keeps the best by it" \
+    train --train "$D/train.csv" --validation-fraction 0.2 --test "$D/test.csv" --maxiter 8 \
+    --trace "$V/trace.csv" --save "$V/m.galann"
+check "it says how many images it held out (60 of 300)" has "$WORK/out" "^validation set: 60 of the training images"
+check "the kept iterate is chosen by the validation cost" has "$WORK/out" "^kept iterate [0-9]*: the lowest validation cost"
+check "the validation accuracy is reported" has "$WORK/out" "^accuracy on validation set = "
+check "iteration lines show validation and test" has "$WORK/out" "Jval= .*Jtest= "
+check "the trace has validation and test columns filled" \
+    test "$(awk -F, 'NR > 1 && $4 != "nan" && $6 != "nan"' "$V/trace.csv" | wc -l | tr -d ' ')" -eq 8
+run 0 "the same split with the same seed: the same trace" \
+    train --train "$D/train.csv" --validation-fraction 0.2 --test "$D/test.csv" --maxiter 8 --trace "$V/trace2.csv" --quiet
+check "the trace is identical" cmp -s "$V/trace.csv" "$V/trace2.csv"
+run 0 "--validation FILE" train --train "$D/train.csv" --validation "$D/test.csv" --maxiter 4 --quiet
+check "a validation file keeps the best by its cost" has "$WORK/out" "^kept iterate [0-9]*: the lowest validation cost"
+run 0 "--patience stops when the validation cost stops improving" \
+    train --train "$WORK/three.csv" --validation "$WORK/two.csv" --patience 1 --maxiter 500 --quiet
+check "it stopped early" has "$WORK/out" "stopped early"
+run 2 "--patience without a validation set is a usage error" train --train "$D/train.csv" --patience 3
+run 2 "--validation-fraction 1.5 is a usage error" train --train "$D/train.csv" --validation-fraction 1.5
+run 2 "--validation and --validation-fraction together are a usage error" \
+    train --train "$D/train.csv" --validation "$D/test.csv" --validation-fraction 0.2
+run 0 "--select-by-test is the original's optimistic choice, and says so" \
+    train --train "$D/train.csv" --test "$D/test.csv" --select-by-test --maxiter 4 --quiet
+check "it says the test set chose the iterate" has "$WORK/out" "kept iterate [0-9]*: the lowest TEST cost"
+check "it calls the test accuracy optimistic" has "$WORK/out" "accuracy on test set = .*optimistic"
+run 2 "--select-by-test with --validation is a usage error" \
+    train --train "$D/train.csv" --test "$D/test.csv" --validation "$D/test.csv" --select-by-test
+
+run 0 "--classes E,S,I names the classes" \
+    train --train "$D/train.csv" --test "$D/test.csv" --classes E,S,I --maxiter 5 --quiet --save "$V/named.galann"
+check "train prints the names" has "$WORK/out" "classes: 0=E 1=S 2=I"
+run 0 "predict prints class names" predict --model "$V/named.galann" --data "$D/test.csv"
+check "every prediction is E, S or I" test "$(grep -cv '^[ESI]$' "$WORK/out")" -eq 0
+check "90 predictions" test "$(lines_of "$WORK/out")" -eq 90
+run 0 "predict --proba names the classes in its header" predict --model "$V/named.galann" --data "$D/test.csv" --proba
+check "the header is E,S,I" test "$(head -n 1 "$WORK/out")" = "E,S,I"
+run 0 "eval names the classes" eval --model "$V/named.galann" --data "$D/test.csv" --plot "$V/confusion.svg"
+check "the confusion matrix rows are E, S and I" test "$(awk '/confusion/ { on = 1; next } on == 1 { on = 2; next } on == 2 { print $1 }' "$WORK/out" | tr '\n' ' ')" = "E S I "
+check "eval --plot writes the confusion matrix" has "$V/confusion.svg" "</svg>"
+run 2 "--classes with an empty name is a usage error" train --train "$D/train.csv" --classes E,,I
+run 2 "--classes naming fewer classes than the data has is a usage error" train --train "$D/train.csv" --classes E,S
+
+# a header line: detected and skipped with a note, or refused with --header no
+{ printf 'label'; i=1; while [ $i -le 1024 ]; do printf ',p%d' $i; i=$((i + 1)); done; printf '\n'; cat "$D/test.csv"; } >"$V/header.csv"
+run 0 "predict skips a header line" predict --model "$M" --data "$V/header.csv"
+check "a note says the header was skipped" has "$WORK/err" "header.csv starts with a header line; skipping it"
+check "the predictions are those of the file without the header" cmp -s "$WORK/out" "$WORK/predicted-from-file"
+run 1 "--header no reads the header as data, and fails on it" predict --model "$M" --data "$V/header.csv" --header no
+check "the message names the line" has "$WORK/err" "header.csv:1:"
+# rows of pixels only: predict needs no label column
+cut -d, -f2- "$D/test.csv" >"$V/pixels.csv"
+run 0 "predict reads rows of pixels only" predict --model "$M" --data "$V/pixels.csv"
+check "the same predictions as with the label column" cmp -s "$WORK/out" "$WORK/predicted-from-file"
+run 1 "eval needs the label column" eval --model "$M" --data "$V/pixels.csv"
+# values already scaled to [0, 1]
+awk -F, '{ printf "%s", $1; for (i = 2; i <= NF; i++) printf ",%.6f", $i / 255; printf "\n" }' "$D/test.csv" >"$V/scaled.csv"
+run 0 "a CSV scaled to [0, 1] already is read, with a warning" eval --model "$M" --data "$V/scaled.csv"
+check "the warning suggests --scale 1" has "$WORK/err" "looks scaled to \[0, 1\] already.*--scale 1"
+run 0 "--scale 1 trains on values in [0, 1]" train --train "$V/scaled.csv" --scale 1 --maxiter 2 --quiet --save "$V/scaled.galann"
+check "no warning with --scale 1" test "$(grep -c 'looks scaled' "$WORK/err")" -eq 0
+run 0 "the model trained with --scale 1 predicts scaled data without a warning" predict --model "$V/scaled.galann" --data "$V/scaled.csv"
+check "no warning: the model divides by 1" test "$(grep -c 'looks scaled' "$WORK/err")" -eq 0
+
+# outputs checked before training; --threads above the CPUs warns
+run 1 "--trace into a missing folder fails before training" train --maxiter 100000 --trace "$WORK/no-such-folder/t.csv"
+check "nothing was trained (trace)" test "$(grep -c '^iter=' "$WORK/out")" -eq 0
+run 1 "--plot into a missing folder fails before training" train --maxiter 100000 --plot "$WORK/no-such-folder/p.svg"
+check "nothing was trained (plot)" test "$(grep -c '^iter=' "$WORK/out")" -eq 0
+run 0 "--threads above the CPU count warns" train --train "$WORK/three.csv" --threads 1000 --maxiter 1 --quiet
+check "the warning names the CPU count" has "$WORK/err" "more than the [0-9]* CPUs online"
+run 0 "info says which backend a command gets, and why" info
+check "info names the default backend and the rule" has "$WORK/out" "best available: opencl when a GPU is usable"
+GALANN_BACKEND=reference "$GALANN" info >"$WORK/out" 2>"$WORK/err"
+check "info names GALANN_BACKEND when it chooses" has "$WORK/out" "chosen by the environment variable GALANN_BACKEND=reference"
+# piped into head: SIGPIPE ends it quietly, as any Unix tool
+"$GALANN" predict --model "$M" --data "$D/test.csv" 2>"$WORK/err" | head -n 1 >/dev/null
+check "predict | head prints no error" test ! -s "$WORK/err"
 
 # ------------------------------------------------ the original's numbers
 
