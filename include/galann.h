@@ -138,7 +138,7 @@ GALANN_API int galann_context_describe(const galann_context *ctx, char *buf, siz
 
 /* Where a context's time went, since it was created. */
 typedef struct galann_profile {
-    size_t struct_size;        /* the caller sets sizeof(galann_profile) */
+    size_t struct_size;        /* galann_profile_init sets it */
     uint64_t evaluations;      /* backend evaluations (cost, gradient, predictions) */
     double seconds;            /* wall time inside them, every backend */
     /* Device backends only (0 otherwise). The times need profiling on
@@ -155,7 +155,15 @@ typedef struct galann_profile {
     double combine_seconds;
 } galann_profile;
 
-/* Fill *out (up to out->struct_size bytes). */
+/* Reports (galann_profile, galann_cg_report, galann_fit_report) are
+ * written by the library: set their size with the _init macro (it zeroes
+ * the struct and sets struct_size); the library writes only as far as
+ * struct_size reaches, and sets it to the bytes it wrote. struct_size 0
+ * (or less than its own size) is GALANN_ERR_INVALID. */
+GALANN_API void galann_profile_init_size(galann_profile *profile, size_t size);
+#define galann_profile_init(p) galann_profile_init_size((p), sizeof *(p))
+
+/* Fill *out (up to out->struct_size bytes; galann_profile_init first). */
 GALANN_API int galann_context_profile(const galann_context *ctx, galann_profile *out);
 
 /* Backends compiled into this library, by index 0..count-1. */
@@ -393,13 +401,16 @@ GALANN_API void galann_cg_options_init_size(galann_cg_options *opts, size_t size
 #define galann_cg_options_init(opts) galann_cg_options_init_size((opts), sizeof *(opts))
 
 typedef struct galann_cg_report {
-    size_t struct_size;          /* the caller sets sizeof(galann_cg_report) */
+    size_t struct_size;          /* galann_cg_report_init sets it */
     int stop_reason;             /* a galann_stop_reason */
     size_t iterations;
     size_t evaluations;          /* calls of the objective */
     double f;                    /* objective at the returned x */
     double gradient_norm;        /* ||g||_inf at the returned x */
 } galann_cg_report;
+
+GALANN_API void galann_cg_report_init_size(galann_cg_report *report, size_t size);
+#define galann_cg_report_init(r) galann_cg_report_init_size((r), sizeof *(r))
 
 /* Minimise fn from x (length n, overwritten with the result). Returns
  * GALANN_OK when it converged, reached the iteration limit or lost
@@ -453,7 +464,7 @@ GALANN_API void galann_fit_options_init_size(galann_fit_options *opts, size_t si
 #define galann_fit_options_init(opts) galann_fit_options_init_size((opts), sizeof *(opts))
 
 typedef struct galann_fit_report {
-    size_t struct_size;          /* the caller sets sizeof(galann_fit_report) */
+    size_t struct_size;          /* galann_fit_report_init sets it */
     int stop_reason;             /* a galann_stop_reason */
     size_t iterations;
     size_t evaluations;
@@ -465,6 +476,9 @@ typedef struct galann_fit_report {
     double test_cost;            /* at the final weights; NaN without options.test */
     double test_accuracy;
 } galann_fit_report;
+
+GALANN_API void galann_fit_report_init_size(galann_fit_report *report, size_t size);
+#define galann_fit_report_init(r) galann_fit_report_init_size((r), sizeof *(r))
 
 /* Train the model from its current weights with the conjugate-gradient
  * minimizer on J(theta; train, lambda). opts NULL = defaults, report may be

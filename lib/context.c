@@ -21,6 +21,7 @@
 #include "context.h"
 #include "attachment.h"
 #include "error.h"
+#include "report.h"
 #include "registry.h"
 
 #define MAX_THREADS 1024
@@ -227,12 +228,12 @@ GALANN_API int galann_context_profile(const galann_context *c, galann_profile *o
     galann_error_clear();
     if (!c || !out)
         return galann_error_set(GALANN_ERR_INVALID, "galann_context_profile: context or out is NULL");
-    size_t size = out->struct_size;
-    if (size == 0 || size > sizeof(galann_profile))
-        size = sizeof(galann_profile);
+    int status = galann_report_size_check("galann_context_profile", "galann_profile_init", out->struct_size);
+    if (status != GALANN_OK)
+        return status;
     /* the counters change during a call */
     galann_context *mutable = (galann_context *)c;
-    int status = galann_context_enter(mutable, "galann_context_profile");
+    status = galann_context_enter(mutable, "galann_context_profile");
     if (status != GALANN_OK)
         return status;
     galann_profile p;
@@ -243,8 +244,8 @@ GALANN_API int galann_context_profile(const galann_context *c, galann_profile *o
     if (c->ops->profile)
         c->ops->profile(c->state, &p);
     galann_context_leave(mutable);
-    p.struct_size = size;
-    memcpy(out, &p, size);
+    p.struct_size = sizeof p;
+    galann_report_write(out, &p, sizeof p);
     return GALANN_OK;
 }
 

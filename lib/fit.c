@@ -18,6 +18,7 @@
 #include "dataset.h"
 #include "error.h"
 #include "model.h"
+#include "report.h"
 
 typedef struct fit_run {
     galann_context *c;
@@ -167,14 +168,6 @@ static int read_options(const galann_fit_options *given, galann_fit_options *o)
     return GALANN_OK;
 }
 
-static void fill_report(galann_fit_report *report, const galann_fit_report *full)
-{
-    size_t size = report->struct_size;
-    if (size == 0 || size > sizeof *full)
-        size = sizeof *full;
-    memcpy(report, full, size);
-    report->struct_size = size;
-}
 
 GALANN_API int galann_fit(galann_context *c, galann_model *m, const galann_dataset *train,
                           const galann_fit_options *opts, galann_fit_report *report)
@@ -184,6 +177,8 @@ GALANN_API int galann_fit(galann_context *c, galann_model *m, const galann_datas
         return galann_error_set(GALANN_ERR_INVALID, "galann_fit: context, model or training set is NULL");
     galann_fit_options o;
     int status = read_options(opts, &o);
+    if (status == GALANN_OK && report)
+        status = galann_report_size_check("galann_fit", "galann_fit_report_init", report->struct_size);
     if (status != GALANN_OK)
         return status;
 
@@ -222,8 +217,7 @@ GALANN_API int galann_fit(galann_context *c, galann_model *m, const galann_datas
     cg.progress = report_iteration;
     cg.progress_user = &run;
     galann_cg_report cg_report;
-    memset(&cg_report, 0, sizeof cg_report);
-    cg_report.struct_size = sizeof cg_report;
+    galann_cg_report_init(&cg_report);
     status = galann_minimize_cg(evaluate_training_objective, &run, x, n, &cg, &cg_report);
     if (run.stopped_early && status == GALANN_ERR_CANCELLED) {
         galann_error_clear();
@@ -264,7 +258,8 @@ GALANN_API int galann_fit(galann_context *c, galann_model *m, const galann_datas
             status = held_out_at(&run, "galann_fit (test)", o.test, m->theta, &full.test_cost, &full.test_accuracy);
         if (status != GALANN_OK)
             goto done;
-        fill_report(report, &full);
+        full.struct_size = sizeof full;
+        galann_report_write(report, &full, sizeof full);
     }
     status = stopped_status;
     if (status == GALANN_ERR_CANCELLED)

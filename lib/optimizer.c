@@ -31,6 +31,7 @@
 #include "galann.h"
 #include "error.h"
 #include "linesearch.h"
+#include "report.h"
 
 /* scipy rounds every product before it adds (numpy has no fused
  * multiply-add); keep the compiler from fusing them, whatever -std or
@@ -292,28 +293,22 @@ static int check_arguments(galann_objective_fn fn, const double *x, size_t n, co
     return GALANN_OK;
 }
 
-/* Fill the fields of the caller's report that its struct_size covers, so a
- * caller built against an older, shorter report keeps working. */
-#define REPORT_FIELD_FITS(size, field) \
-    (offsetof(galann_cg_report, field) + sizeof(((galann_cg_report *)0)->field) <= (size))
-
+/* The caller's report, written only as far as its struct_size reaches
+ * (report.h), so a caller built against an older, shorter report keeps
+ * working. */
 static void write_report(galann_cg_report *report, const struct cg_run *run, size_t iterations)
 {
-    size_t size;
-
     if (report == NULL)
         return;
-    size = report->struct_size == 0 ? sizeof *report : report->struct_size;
-    if (REPORT_FIELD_FITS(size, stop_reason))
-        report->stop_reason = run->stop_reason;
-    if (REPORT_FIELD_FITS(size, iterations))
-        report->iterations = iterations;
-    if (REPORT_FIELD_FITS(size, evaluations))
-        report->evaluations = run->evaluations;
-    if (REPORT_FIELD_FITS(size, f))
-        report->f = run->f;
-    if (REPORT_FIELD_FITS(size, gradient_norm))
-        report->gradient_norm = run->g != NULL && !isnan(run->f) ? max_abs(run->g, run->n) : NAN;
+    galann_cg_report full;
+    memset(&full, 0, sizeof full);
+    full.struct_size = sizeof full;
+    full.stop_reason = run->stop_reason;
+    full.iterations = iterations;
+    full.evaluations = run->evaluations;
+    full.f = run->f;
+    full.gradient_norm = run->g != NULL && !isnan(run->f) ? max_abs(run->g, run->n) : NAN;
+    galann_report_write(report, &full, sizeof full);
 }
 
 /* ------------------------------------------------------------ the loop */
@@ -333,6 +328,12 @@ GALANN_API int galann_minimize_cg(galann_objective_fn fn, void *user, double *x,
     run.f = NAN;
     run.n = n;
     run.stop_reason = GALANN_STOP_ERROR;
+
+    /* A report without a valid size is refused before anything is
+     * written to it. */
+    if (report != NULL &&
+        galann_report_size_check("galann_minimize_cg", "galann_cg_report_init", report->struct_size) != GALANN_OK)
+        return GALANN_ERR_INVALID;
 
     /* Options from an older, shorter struct keep the defaults of the
      * fields they lack; a longer one comes from a newer header. */

@@ -1114,7 +1114,11 @@ static void profile_counts_every_evaluation(void **state)
     for (size_t b = 0; b < usable_backend_count(); b++) {
         galann_context *c = NULL;
         assert_int_equal(galann_context_new(usable_backend(b), &c), GALANN_OK);
-        galann_profile p = { .struct_size = sizeof p };
+        galann_profile p;
+        memset(&p, 0, sizeof p);
+        expect_status(galann_context_profile(c, &p), GALANN_ERR_INVALID); /* struct_size 0 */
+        galann_profile_init(&p);
+        assert_int_equal(p.struct_size, sizeof p);
         expect_status(galann_context_profile(c, &p), GALANN_OK);
         assert_int_equal(p.evaluations, 0);
         double cost, accuracy;

@@ -599,6 +599,47 @@ static void test_set_is_reported_every_iteration_and_never_chooses(void **state)
     galann_dataset_free(test);
 }
 
+/* Reports: struct_size 0 is refused before training; a newer, longer
+ * report gets the library's fields and not a byte more. */
+static void report_struct_size_zero_is_refused_and_a_longer_report_is_not_overrun(void **state)
+{
+    (void)state;
+    galann_dataset *train = random_dataset(30, 12, 3, 41);
+    galann_context *c = new_context("reference");
+    galann_model *m = new_model(small_layers, 3, 917), *before = NULL;
+    expect_status(galann_model_copy(m, &before), GALANN_OK);
+    galann_fit_options o;
+    galann_fit_options_init(&o);
+    o.max_iterations = 3;
+
+    galann_fit_report zeroed;
+    memset(&zeroed, 0, sizeof zeroed);
+    expect_status(galann_fit(c, m, train, &o, &zeroed), GALANN_ERR_INVALID);
+    expect_message("report.struct_size 0 is not valid (set it with galann_fit_report_init)");
+    assert_params_identical(m, before, "a refused report trains nothing");
+    assert_int_equal(zeroed.iterations, 0);
+
+    struct newer_report {
+        galann_fit_report known;
+        unsigned char added_later[40];
+    } newer;
+    memset(&newer, 0xA5, sizeof newer);
+    galann_fit_report_init(&newer.known);
+    assert_int_equal(newer.known.struct_size, sizeof newer.known);
+    assert_int_equal(newer.known.iterations, 0);
+    newer.known.struct_size = sizeof newer;
+    expect_status(galann_fit(c, m, train, &o, &newer.known), GALANN_OK);
+    assert_int_equal(newer.known.struct_size, sizeof newer.known);
+    assert_int_equal(newer.known.iterations, 3);
+    for (size_t i = 0; i < sizeof newer.added_later; i++)
+        assert_int_equal(newer.added_later[i], 0xA5);
+
+    galann_model_free(m);
+    galann_model_free(before);
+    galann_context_free(c);
+    galann_dataset_free(train);
+}
+
 /* ------------------------------------------------------------- cancel */
 
 static void progress_returning_nonzero_cancels_and_keeps_the_iterate(void **state)
@@ -922,6 +963,7 @@ int main(void)
         cmocka_unit_test(keep_best_ends_at_the_iterate_with_the_lowest_validation_cost),
         cmocka_unit_test(patience_stops_when_the_validation_cost_stops_improving_and_keeps_the_best),
         cmocka_unit_test(test_set_is_reported_every_iteration_and_never_chooses),
+        cmocka_unit_test(report_struct_size_zero_is_refused_and_a_longer_report_is_not_overrun),
         cmocka_unit_test(progress_returning_nonzero_cancels_and_keeps_the_iterate),
         cmocka_unit_test(fit_options_init_fills_the_documented_defaults),
         cmocka_unit_test(null_options_train_exactly_as_the_defaults),

@@ -854,12 +854,57 @@ static void short_report_gets_only_the_fields_that_fit(void **state)
     assert_int_equal(report.evaluations, 12345);
     assert_true(report.f == -7.0 && report.gradient_norm == -8.0);
 
-    /* struct_size 0 counts as the whole struct */
+    /* struct_size 0 (a report zeroed without its _init) is refused before
+     * anything is written or evaluated: the day the report grows, "0 means
+     * the whole struct" would write past an older program's copy */
     rosenbrock_start(x, 2);
     memset(&report, 0, sizeof report);
+    report.f = -7.0;
+    size_t calls_before = obj.calls;
+    assert_int_equal(galann_minimize_cg(counted_rosenbrock, &obj, x, 2, &opts, &report), GALANN_ERR_INVALID);
+    assert_non_null(strstr(galann_last_error(), "report.struct_size 0 is not valid (set it with galann_cg_report_init)"));
+    assert_int_equal(report.struct_size, 0);
+    assert_true(report.f == -7.0);
+    assert_int_equal(obj.calls, calls_before);
+
+    /* the _init macro: the whole struct, zeroed */
+    rosenbrock_start(x, 2);
+    memset(&report, 0xA5, sizeof report);
+    galann_cg_report_init(&report);
+    assert_int_equal(report.struct_size, sizeof report);
+    assert_int_equal(report.evaluations, 0);
     assert_int_equal(galann_minimize_cg(counted_rosenbrock, &obj, x, 2, &opts, &report), GALANN_OK);
     assert_int_equal(report.evaluations, rosen2d_evaluations[1]);
     assert_close(report.f, rosen2d_f[1], SAME_OPS_TOL);
+}
+
+/* A newer program's report, longer than the library's: the library writes
+ * its own fields and not one byte beyond, and says how many it wrote. */
+static void longer_report_gets_only_the_library_fields(void **state)
+{
+    double x[2];
+    struct counted obj = { 0 };
+    galann_cg_options opts;
+    struct newer_report {
+        galann_cg_report known;
+        double added_later[4];
+    } newer;
+    (void)state;
+
+    rosenbrock_start(x, 2);
+    galann_cg_options_init(&opts);
+    opts.max_iterations = 2;
+    memset(&newer, 0xA5, sizeof newer);
+    galann_cg_report_init_size(&newer.known, sizeof newer);
+    assert_int_equal(newer.known.struct_size, sizeof newer.known); /* init zeroes only what it knows */
+    unsigned char untouched[sizeof newer.added_later];
+    memset(untouched, 0xA5, sizeof untouched);
+    assert_memory_equal(newer.added_later, untouched, sizeof untouched);
+    newer.known.struct_size = sizeof newer;
+    assert_int_equal(galann_minimize_cg(counted_rosenbrock, &obj, x, 2, &opts, &newer.known), GALANN_OK);
+    assert_int_equal(newer.known.struct_size, sizeof newer.known);
+    assert_int_equal(newer.known.iterations, 2);
+    assert_memory_equal(newer.added_later, untouched, sizeof untouched);
 }
 
 static void stop_reason_strings_are_never_null(void **state)
@@ -895,6 +940,7 @@ int main(void)
         cmocka_unit_test(options_init_sets_fmin_cg_defaults),
         cmocka_unit_test(shorter_options_struct_gets_defaults_for_missing_fields),
         cmocka_unit_test(short_report_gets_only_the_fields_that_fit),
+        cmocka_unit_test(longer_report_gets_only_the_library_fields),
         cmocka_unit_test(stop_reason_strings_are_never_null),
     };
     return tests_exit_status(cmocka_run_group_tests(tests, NULL, NULL));
