@@ -452,8 +452,8 @@ static int blas_set_threads(void *state, int threads)
     return GALANN_OK;
 }
 
-/* Whether CBLAS can be loaded (it is, once, by the first call): "best
- * available" falls back to reference when it cannot. */
+/* Whether CBLAS can be loaded (the first call that succeeds loads it, for
+ * good): "best available" falls back to reference when it cannot. */
 static int blas_probe(void)
 {
     galann_dgemm_fn *dgemm;
