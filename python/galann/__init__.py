@@ -10,7 +10,7 @@ NotFittedError (scikit-learn's class when scikit-learn is installed).
 
 from ._lib import GalannError, lib as _clib, decode as _decode
 from ._lib import (STOP_CONVERGED, STOP_MAX_ITERATIONS, STOP_PRECISION_LOSS, STOP_NONFINITE,
-                   STOP_CANCELLED, STOP_ERROR)
+                   STOP_CANCELLED, STOP_ERROR, STOP_NO_IMPROVEMENT)
 from ._core import (Context, Dataset, Model, FitProgress, FitReport, CGReport, minimize_cg,
                     backends, backend_available, backend_devices)
 from ._estimator import Classifier
@@ -40,4 +40,5 @@ __all__ = ["Context", "Dataset", "Model", "Classifier", "GalannError", "FitProgr
            "FitReport", "CGReport", "minimize_cg", "backends", "backend_available",
            "backend_devices", "version_number", "library_path", "__version__",
            "STOP_CONVERGED", "STOP_MAX_ITERATIONS", "STOP_PRECISION_LOSS", "STOP_NONFINITE",
-           "STOP_CANCELLED", "STOP_ERROR", "NotFittedError", "DataConversionWarning"]
+           "STOP_CANCELLED", "STOP_ERROR", "STOP_NO_IMPROVEMENT", "NotFittedError",
+           "DataConversionWarning"]

@@ -248,6 +248,18 @@ class Dataset(_Owned):
                                byref(out))
         return cls._wrap(out.value)
 
+    def split(self, fraction, seed):
+        """(rest, held_out): galann_dataset_split's stratified, seeded
+        split. Of each class's c rows round(fraction * c) are held out (at
+        least one when c >= 2, never all c), drawn by MT19937 seeded with
+        seed, the same on every machine; both parts keep the rows' order
+        and all n_labels labels. GalannError (GALANN_ERR_INVALID) when
+        fraction is outside (0, 1) or a part would be empty."""
+        rest, held = c_void_p(), c_void_p()
+        lib.dataset_split(self._ptr, float(fraction), _integer(seed, "seed", 0, _UINT32_MAX),
+                          byref(rest), byref(held))
+        return Dataset._wrap(rest.value), Dataset._wrap(held.value)
+
     def save_csv(self, path, multiplier=255.0):
         """Write label,p1,...,pn with features times multiplier."""
         lib.dataset_save_csv(self._ptr, _fspath(path), float(multiplier))
@@ -681,13 +693,16 @@ class Context(_Owned):
         return {name: getattr(p, name) for name, _ in _lib.Profile._fields_ if name != "struct_size"}
 
     def fit(self, model, train, lam=1.0, maxiter=600, gtol=1e-5, validation=None,
-            keep_best=None, callback=None):
+            keep_best=None, callback=None, patience=0):
         """Train model in place from its current weights with the
         fmin_cg-equivalent conjugate gradient.
 
         validation: a Dataset scored every iteration; keep_best (None = on
         when validation is given) ends the model at the iterate with the
-        lowest validation cost. callback(FitProgress) is called after every
+        lowest validation cost. patience: 0 (off) or N: stop once the
+        validation cost has not improved for N iterations (needs
+        validation; stop reason STOP_NO_IMPROVEMENT, the best iterate
+        kept). callback(FitProgress) is called after every
         iteration; a true return stops training (the report then says
         cancelled), an exception stops it and is re-raised here. Ctrl-C
         stops it too and raises KeyboardInterrupt. In every case the model
@@ -703,6 +718,7 @@ class Context(_Owned):
         if validation is not None:
             _require(validation, Dataset, "validation")
         opts.keep_best = -1 if keep_best is None else int(bool(keep_best))
+        opts.patience = _integer(patience, "patience", 0, _SIZE_MAX)
         history = []
         guard = _Interrupts()
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import _compat, _validation
 from ._core import Context, Dataset, Model
-from ._split import stratified_holdout
+from ._lib import ERR_INVALID, GalannError
 
 
 def _same(a, b):
@@ -34,11 +34,12 @@ def _bad_parameter(name, value, expected):
                       f"Got {value!r} instead.")
 
 
-def _int_in(name, value, low, high=None):
+def _int_in(name, value, low, high=None, or_none=False):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low or \
             (high is not None and value > high):
         upper = "inf)" if high is None else f"{high}]"
-        raise _bad_parameter(name, value, f"an int in the range [{low}, {upper}")
+        raise _bad_parameter(name, value, f"an int in the range [{low}, {upper}" +
+                             (" or None" if or_none else ""))
     return int(value)
 
 
@@ -50,10 +51,13 @@ class Classifier:
     lam: regularisation lambda; maxiter: optimizer iterations; seed: the
     numpy legacy seed of the initial weights, and of the validation split;
     backend/threads: the compute context (None = the library's defaults);
-    validation_fraction: None, or a float in (0, 1): that share of the
-    training samples, stratified by class and drawn with seed, is held out
+    validation_fraction: None, or a float in (0, 1): that share of each
+    class's training samples (galann_dataset_split, drawn with seed: the
+    split of `galann train --validation-fraction F --seed S`) is held out
     and scored every iteration, and the model ends at the iterate with the
-    lowest cost on it.
+    lowest cost on it; n_iter_no_change: None, or N: stop once that
+    validation cost has not improved for N iterations (galann_fit's
+    patience; needs a validation set).
 
     fit(X, y) takes X of shape (n_samples, n_features) (the galaxy images
     scaled to [0, 1], pixels / 255) and labels of any sortable kind:
@@ -72,7 +76,7 @@ class Classifier:
     _estimator_type = "classifier"
 
     def __init__(self, hidden=8, lam=1.0, maxiter=600, seed=917, backend=None, threads=None,
-                 validation_fraction=None):
+                 validation_fraction=None, n_iter_no_change=None):
         self.hidden = hidden
         self.lam = lam
         self.maxiter = maxiter
@@ -80,6 +84,7 @@ class Classifier:
         self.backend = backend
         self.threads = threads
         self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
 
     # --- scikit-learn's estimator protocol
 
@@ -184,9 +189,12 @@ class Classifier:
         if self.backend is not None and not isinstance(self.backend, str):
             raise _bad_parameter("backend", self.backend, "a str or None")
         if self.threads is not None:
-            _int_in("threads", self.threads, 0)
+            _int_in("threads", self.threads, 0, or_none=True)
+        patience = 0
+        if self.n_iter_no_change is not None:
+            patience = _int_in("n_iter_no_change", self.n_iter_no_change, 1, or_none=True)
         return (self._hidden_sizes(), lam, _int_in("maxiter", self.maxiter, 1),
-                _int_in("seed", self.seed, 0, 2 ** 32 - 1))
+                _int_in("seed", self.seed, 0, 2 ** 32 - 1), patience)
 
     # --- training
 
@@ -197,7 +205,7 @@ class Classifier:
         is scored every iteration and the iterate with the lowest
         validation cost is kept."""
         who = type(self).__name__
-        hidden, lam, maxiter, seed = self._checked_parameters()
+        hidden, lam, maxiter, seed, patience = self._checked_parameters()
         names = _validation.feature_names(X)
         X = _validation.features(X, who)
         y = _validation.labels(y, who)
@@ -215,26 +223,42 @@ class Classifier:
             y_val = _validation.labels(y_val, who)
             _validation.same_length(X_val, y_val)
 
-        classes = _classes(y if y_val is None else np.concatenate([y, y_val]))
-        codes = np.searchsorted(classes, y)
-        if self.validation_fraction is not None:
-            train, held = stratified_holdout(codes, self.validation_fraction, seed)
-            X, X_val, codes, val_codes = X[train], X[held], codes[train], codes[held]
-        else:
-            val_codes = None if y_val is None else np.searchsorted(classes, y_val)
-        layers = [X.shape[1]] + hidden + [len(classes)]
+        if patience and X_val is None and self.validation_fraction is None:
+            raise ValueError("n_iter_no_change stops on the validation cost: set "
+                             "validation_fraction or pass X_val, y_val")
 
-        ctx = self._context()
-        with Dataset(X, codes, len(classes)) as train_set:
-            val_set = Dataset(X_val, val_codes, len(classes)) if X_val is not None else None
-            try:
-                model = Model(layers).init_random(seed)
-                report = ctx.fit(model, train_set, lam=lam, maxiter=maxiter, validation=val_set)
-            finally:
-                if val_set is not None:
-                    val_set.close()
+        classes = _classes(y if y_val is None else np.concatenate([y, y_val]))
+        layers = [X.shape[1]] + hidden + [len(classes)]
+        train_set, val_set = self._datasets(X, y, X_val, y_val, classes, seed)
+        try:
+            model = Model(layers).init_random(seed)
+            report = self._context().fit(model, train_set, lam=lam, maxiter=maxiter,
+                                         validation=val_set, patience=patience)
+        finally:
+            train_set.close()
+            if val_set is not None:
+                val_set.close()
         self._keep(model, report, classes, names)
         return self
+
+    def _datasets(self, X, y, X_val, y_val, classes, seed):
+        """(training, validation or None) Datasets of the labels' positions
+        in classes: the given validation set, or the split that
+        validation_fraction asks for."""
+        train = Dataset(X, np.searchsorted(classes, y), len(classes))
+        if X_val is not None:
+            return train, Dataset(X_val, np.searchsorted(classes, y_val), len(classes))
+        if self.validation_fraction is None:
+            return train, None
+        with train:
+            try:
+                return train.split(self.validation_fraction, seed)
+            except GalannError as e:
+                if e.status != ERR_INVALID:
+                    raise
+                raise ValueError(f"validation_fraction={self.validation_fraction} holds out no "
+                                 f"sample of n_samples={X.shape[0]}: a class gives one when it "
+                                 f"has two or more ({e.message})") from None
 
     def _keep(self, model, report, classes, names):
         old = self.__dict__.get("model_")

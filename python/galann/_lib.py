@@ -51,6 +51,7 @@ STOP_PRECISION_LOSS = 2
 STOP_NONFINITE = 3
 STOP_CANCELLED = 4
 STOP_ERROR = 5
+STOP_NO_IMPROVEMENT = 6
 
 
 class GalannError(RuntimeError):
@@ -96,7 +97,7 @@ class FitProgressC(ctypes.Structure):
     _fields_ = [("iteration", c_size_t), ("train_cost", c_double),
                 ("train_accuracy", c_double), ("validation_cost", c_double),
                 ("validation_accuracy", c_double), ("gradient_norm", c_double),
-                ("evaluations", c_size_t)]
+                ("evaluations", c_size_t), ("test_cost", c_double), ("test_accuracy", c_double)]
 
 
 FIT_PROGRESS_FN = CFUNCTYPE(c_int, c_void_p, POINTER(FitProgressC))
@@ -106,7 +107,8 @@ class FitOptions(ctypes.Structure):
     _fields_ = [("struct_size", c_size_t), ("lambda_", c_double),
                 ("max_iterations", c_size_t), ("gtol", c_double),
                 ("validation", c_void_p), ("keep_best", c_int),
-                ("progress", FIT_PROGRESS_FN), ("progress_user", c_void_p)]
+                ("progress", FIT_PROGRESS_FN), ("progress_user", c_void_p),
+                ("patience", c_size_t), ("test", c_void_p)]
 
 
 class FitReportC(ctypes.Structure):
@@ -114,7 +116,8 @@ class FitReportC(ctypes.Structure):
                 ("iterations", c_size_t), ("evaluations", c_size_t),
                 ("train_cost", c_double), ("train_accuracy", c_double),
                 ("validation_cost", c_double), ("validation_accuracy", c_double),
-                ("best_iteration", c_size_t)]
+                ("best_iteration", c_size_t), ("test_cost", c_double),
+                ("test_accuracy", c_double)]
 
 
 OBJECTIVE_FN = CFUNCTYPE(c_int, c_void_p, POINTER(c_double), c_size_t,
@@ -168,6 +171,7 @@ _SIGNATURES = {
     "galann_dataset_free": (None, [c_void_p], False),
     "galann_dataset_synthesize": (c_int, [c_size_t, c_uint32, _PP], True),
     "galann_dataset_save_csv": (c_int, [c_void_p, c_char_p, c_double], True),
+    "galann_dataset_split": (c_int, [c_void_p, c_double, c_uint32, _PP, _PP], True),
     "galann_dataset_n_samples": (c_size_t, [c_void_p], False),
     "galann_dataset_n_features": (c_size_t, [c_void_p], False),
     "galann_dataset_n_labels": (c_size_t, [c_void_p], False),
