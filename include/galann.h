@@ -673,11 +673,53 @@ GALANN_API void galann_free(void *p);
 
 /* -------------------------------------------------------------- computing */
 
-/* The regularised cross-entropy cost J(theta) of the model on the dataset
- * and its gradient (length n = galann_model_n_params), exactly as
- * docs/api.md defines them (the original program's mathematics). The model's sizes must match the
- * dataset: first layer = n_features, last = n_labels (else
- * GALANN_ERR_DIMENSION). lambda >= 0. */
+/* These functions evaluate a model on a dataset through a context, with
+ * the mathematics of docs/api.md §3 (the original program's). Each checks
+ * its arguments first:
+ *
+ *   - the context, model, dataset and output pointers are not NULL
+ *     (GALANN_ERR_INVALID);
+ *   - lambda is finite and >= 0 (GALANN_ERR_INVALID: "galann_cost: lambda
+ *     must be finite and >= 0, got -1");
+ *   - the first layer size equals n_features and the last n_labels
+ *     (GALANN_ERR_DIMENSION: "galann_cost: the model takes 100 inputs, the
+ *     dataset has 1024 features");
+ *   - buffer lengths are right (GALANN_ERR_DIMENSION);
+ *   - the dataset has samples, unless the context is data-parallel
+ *     (GALANN_ERR_INVALID: "...: the dataset is empty (an empty share needs
+ *     a data-parallel context)"); on a data-parallel context, at least one
+ *     process has samples ("...: the dataset is empty on every process").
+ *
+ * Then the backend is called once (galann_check_gradient: once per cost or
+ * gradient it needs). The results are checked last: a cost or gradient
+ * component that is NaN or infinite, or a network output that is NaN,
+ * gives GALANN_ERR_NONFINITE; that takes enormous weights or inputs.
+ *
+ * The backends add their own limits: more than 64 layers on blas or opencl
+ * is GALANN_ERR_INVALID; more than 2^31 - 1 features or parameters on blas
+ * (beyond CBLAS's int), or more than 2^30 samples, parameters or units in a
+ * layer on opencl (beyond the kernels' indices), is GALANN_ERR_DIMENSION;
+ * an opencl buffer larger than the device allows in one allocation is
+ * GALANN_ERR_NOMEM; an OpenCL failure is GALANN_ERR_BACKEND. On a
+ * data-parallel context (galann_context_set_allreduce) a failing allreduce
+ * callback, or a failure on another process, is GALANN_ERR_BACKEND.
+ *
+ * On failure the output buffers are undefined.
+ * Threading: the context is used, so one thread at a time per context (a
+ * concurrent call gets GALANN_ERR_BUSY); the model and the dataset are
+ * only read.
+ * Ownership: nothing is allocated for the caller. */
+
+/* Write the cost J(theta) to *cost and/or its gradient to grad (n =
+ * galann_model_n_params(m) values, in parameter-vector order). The
+ * combined call costs about as much as the gradient alone.
+ * Statuses: GALANN_ERR_INVALID (a NULL pointer; a bad lambda; an empty
+ * dataset; too deep for the backend), GALANN_ERR_DIMENSION (the sizes
+ * disagree; n != n_params; beyond the backend), GALANN_ERR_NONFINITE (the
+ * cost or a gradient component is not finite: "galann_cost: the cost is
+ * not finite (weights too large?)", "galann_gradient: gradient component
+ * 12 is not finite"), GALANN_ERR_NOMEM, GALANN_ERR_BACKEND,
+ * GALANN_ERR_BUSY. */
 GALANN_API int galann_cost(galann_context *c, const galann_model *m, const galann_dataset *d,
                            double lambda, double *cost);
 GALANN_API int galann_gradient(galann_context *c, const galann_model *m, const galann_dataset *d,
@@ -685,203 +727,489 @@ GALANN_API int galann_gradient(galann_context *c, const galann_model *m, const g
 GALANN_API int galann_cost_gradient(galann_context *c, const galann_model *m, const galann_dataset *d,
                                     double lambda, double *cost, double *grad, size_t n);
 
-/* Predicted class of every sample (index of the largest output, the first
- * on ties); n = n_samples. */
+/* Write the predicted class of every sample to labels, n = n_samples: the
+ * index of the largest output, the first on ties. The dataset's own labels
+ * are ignored. The outputs, n_samples x n_labels doubles, are allocated for
+ * the duration of the call. A NaN output has no largest index, so it is an
+ * error and not a class; it takes enormous weights or inputs (an infinite
+ * product meeting one of the opposite sign), and whether it happens can
+ * depend on the backend, since backends round and fuse operations
+ * differently. On a data-parallel context predictions stay per process (of
+ * its own rows) and never call the allreduce callback; an empty share
+ * gives nothing and GALANN_OK.
+ * Statuses: GALANN_ERR_INVALID (a NULL pointer; an empty dataset on a
+ * context that is not data-parallel; too deep for the backend),
+ * GALANN_ERR_DIMENSION (the sizes disagree; n != n_samples; beyond the
+ * backend), GALANN_ERR_NONFINITE (an output is NaN: "galann_predict:
+ * output 0 of sample 0 is NaN (weights too large?)"; labels is then
+ * undefined), GALANN_ERR_NOMEM, GALANN_ERR_BACKEND, GALANN_ERR_BUSY. */
 GALANN_API int galann_predict(galann_context *c, const galann_model *m, const galann_dataset *d,
                               int32_t *labels, size_t n);
-/* Output activations (sigmoid, not normalised), n_samples x n_labels
- * row-major; n = n_samples * n_labels. */
+/* Write the output activations a_L, n_samples x n_labels row-major, n =
+ * n_samples * n_labels: independent sigmoids in [0, 1], not normalised (a
+ * row does not sum to 1: divide by its sum for a distribution). Nothing is
+ * allocated: the outputs go straight into proba. Per process on a
+ * data-parallel context, as galann_predict.
+ * Statuses: GALANN_ERR_INVALID (as galann_predict), GALANN_ERR_DIMENSION
+ * (the sizes disagree; n != n_samples * n_labels; beyond the backend),
+ * GALANN_ERR_NONFINITE ("galann_predict_proba: output 2 of sample 7 is NaN
+ * (weights too large?)"), GALANN_ERR_NOMEM (also when n_samples * n_labels
+ * doubles do not fit a size_t: "galann_predict_proba: <n_samples> x
+ * <n_labels> outputs overflow memory"), GALANN_ERR_BACKEND,
+ * GALANN_ERR_BUSY. */
 GALANN_API int galann_predict_proba(galann_context *c, const galann_model *m, const galann_dataset *d,
                                     double *proba, size_t n);
-/* Fraction of samples whose prediction equals the label. */
+/* Write the fraction, 0 to 1, of samples whose predicted class equals their
+ * label. It calls galann_predict, so it needs n_samples labels on top of
+ * galann_predict's outputs during the call, and fails wherever
+ * galann_predict fails: a NaN output is GALANN_ERR_NONFINITE, never counted
+ * as a class. On a data-parallel context the counts are summed over every
+ * process: the accuracy of the union. Its own checks (accuracy or the
+ * dataset NULL) give messages that start with "galann_accuracy:"; any other
+ * failure keeps its status, and its message gets the prefix
+ * "galann_accuracy: " ("galann_accuracy: galann_predict: the model takes 3
+ * inputs, the dataset has 2 features").
+ * Statuses: GALANN_ERR_INVALID (a NULL pointer; an empty dataset, or empty
+ * on every process when data-parallel; too deep for the backend),
+ * GALANN_ERR_DIMENSION, GALANN_ERR_NONFINITE, GALANN_ERR_NOMEM,
+ * GALANN_ERR_BACKEND, GALANN_ERR_BUSY. */
 GALANN_API int galann_accuracy(galann_context *c, const galann_model *m, const galann_dataset *d,
                                double *accuracy);
 
-/* Compare the gradient with central finite differences (step h, 0 = 1e-5)
- * on up to max_params parameters (0 = all), evenly spread. Writes the
- * largest relative difference |g - fd| / max(1, |g|, |fd|). */
+/* Compare the analytic gradient with central finite differences,
+ * fd_i = (J(theta + h e_i) - J(theta - h e_i)) / 2h. h is the step, 0 =
+ * 1e-5. max_params parameters are checked (0, or more than n_params, =
+ * all), spread evenly and always including the first and the last.
+ * *max_rel_error receives the largest |g_i - fd_i| / max(1, |g_i|, |fd_i|).
+ * Each checked parameter costs two cost evaluations; the model is not
+ * modified. A correct gradient typically gives 1e-9 or less at h = 1e-5.
+ * Statuses: GALANN_ERR_INVALID (a NULL pointer; h negative, NaN or
+ * infinite; a bad lambda; an empty dataset; too deep for the backend),
+ * GALANN_ERR_DIMENSION, GALANN_ERR_NONFINITE, GALANN_ERR_NOMEM,
+ * GALANN_ERR_BACKEND, GALANN_ERR_BUSY. */
 GALANN_API int galann_check_gradient(galann_context *c, const galann_model *m, const galann_dataset *d,
                                      double lambda, double h, size_t max_params, double *max_rel_error);
 
 /* -------------------------------------------------------------- optimizer */
 
-/* Nonlinear conjugate gradient, reproducing scipy.optimize.fmin_cg:
- * Polak-Ribiere+ directions, More-Thuente strong-Wolfe line search with a
- * fallback search, sufficient-descent acceptance. Usable for any objective. */
+/* galann_minimize_cg is a general nonlinear conjugate-gradient minimizer
+ * that reproduces scipy.optimize.fmin_cg step for step: the same trial
+ * points, the same number of function evaluations, the same stopping
+ * decisions. Polak-Ribiere+ directions, a More-Thuente strong-Wolfe line
+ * search with a fallback search, sufficient-descent acceptance: the
+ * algorithm is in docs/api.md §3.3. It knows nothing about networks
+ * (galann_fit is built on it) and minimises any smooth objective the
+ * caller supplies. It has no shared state: independent minimisations may
+ * run in parallel threads, and may even nest. */
 
-/* Why the minimizer stopped. */
+/* Why the minimizer stopped, what galann_minimize_cg then returns, and what
+ * x holds. The first three are normal endings (GALANN_OK): read the
+ * report's stop_reason to tell them apart. */
 typedef enum galann_stop_reason {
-    GALANN_STOP_CONVERGED = 0,   /* ||g||_inf <= gtol */
-    GALANN_STOP_MAX_ITERATIONS = 1,
-    GALANN_STOP_PRECISION_LOSS = 2, /* the line search failed */
-    GALANN_STOP_NONFINITE = 3,   /* the objective returned NaN or infinity */
-    GALANN_STOP_CANCELLED = 4,   /* the progress callback returned nonzero */
-    GALANN_STOP_ERROR = 5,       /* the objective returned an error status */
-    GALANN_STOP_NO_IMPROVEMENT = 6 /* galann_fit: the validation cost did not
-                                    improve for `patience` iterations */
+    GALANN_STOP_CONVERGED = 0,   /* ||g||_inf <= gtol. GALANN_OK; x is the
+                                    converged point */
+    GALANN_STOP_MAX_ITERATIONS = 1, /* GALANN_OK; x is the last iterate */
+    GALANN_STOP_PRECISION_LOSS = 2, /* the line search found no step from the
+                                    last iterate: scipy's "desired error not
+                                    necessarily achieved" warning; the point is
+                                    usually still good. GALANN_OK; x is the
+                                    last iterate */
+    GALANN_STOP_NONFINITE = 3,   /* the objective returned NaN or infinity (with
+                                    a 0 return), or returned
+                                    GALANN_ERR_NONFINITE itself.
+                                    GALANN_ERR_NONFINITE; x is the last
+                                    accepted iterate, or the start */
+    GALANN_STOP_CANCELLED = 4,   /* the progress callback returned nonzero.
+                                    GALANN_ERR_CANCELLED; x is the iterate the
+                                    callback was just shown */
+    GALANN_STOP_ERROR = 5,       /* the objective returned an error status:
+                                    that nonzero value, unchanged (any value
+                                    but GALANN_ERR_NONFINITE); also the
+                                    GALANN_ERR_INVALID or GALANN_ERR_NOMEM of
+                                    rejected arguments. x is the last accepted
+                                    iterate, or the start */
+    GALANN_STOP_NO_IMPROVEMENT = 6 /* galann_fit with patience only: the
+                                    validation cost did not improve for
+                                    `patience` iterations. GALANN_OK; the model
+                                    holds the iterate with the lowest
+                                    validation cost */
 } galann_stop_reason;
 
+/* The text of a stop reason: "converged: gradient norm below gtol",
+ * "maximum number of iterations reached", "desired error not necessarily
+ * achieved due to precision loss", "the objective returned NaN or
+ * infinity", "cancelled by the progress callback", "the objective returned
+ * an error", "stopped early: the validation cost stopped improving";
+ * "unknown stop reason" for other values. Never NULL; static. Cannot fail;
+ * safe from any thread. */
 GALANN_API const char *galann_stop_reason_string(int reason);
 
-/* The objective: write f(x) and its gradient g (length n). Return 0, or a
- * nonzero galann status to abort the minimization with that status. */
+/* The objective. Given x (length n), write *f and all n entries of
+ * g = grad f(x), and return 0. The gradient must be consistent with f: the
+ * line search relies on it.
+ *
+ *   - x points into the minimizer's work space, not into the caller's
+ *     array: valid only during the call; do not keep it.
+ *   - A nonzero return, preferably a galann_status, aborts: the minimizer
+ *     stops with GALANN_STOP_ERROR (GALANN_STOP_NONFINITE when the value is
+ *     GALANN_ERR_NONFINITE) and returns exactly that value. A message the
+ *     objective left through a failing libgalann call is kept; otherwise
+ *     the message becomes "galann_minimize_cg: the objective returned
+ *     status 3 (input/output error) at evaluation 1".
+ *   - A NaN or infinite *f or g[i] with a 0 return stops with
+ *     GALANN_STOP_NONFINITE and GALANN_ERR_NONFINITE ("galann_minimize_cg:
+ *     the objective returned a non-finite value at evaluation 4").
+ *   - The first call is at the starting point. It is called once per
+ *     distinct trial point (the last evaluated point is cached), on the
+ *     caller's thread, one call at a time. It may call other libgalann
+ *     functions, but must not free or resize the caller's x. */
 typedef int (*galann_objective_fn)(void *user, const double *x, size_t n, double *f, double *g);
 
-/* Called after every accepted step with the new point; a nonzero return
- * cancels (the minimizer returns GALANN_ERR_CANCELLED, x holds that point). */
+/* The progress callback, called after every accepted step, and only then
+ * (not for the starting point, nor when the loop ends without a step),
+ * with iteration = 1, 2, ..., the new iterate x (the caller's own array,
+ * already updated), its value f and gradient g, and the number of
+ * objective calls so far. x and g are read-only and valid only during the
+ * call. Return 0 to go on; any nonzero value cancels: the minimizer
+ * returns GALANN_ERR_CANCELLED ("galann_minimize_cg: cancelled by the
+ * progress callback at iteration 3") with x holding the point just shown,
+ * and report.iterations counts that step. It runs on the caller's thread
+ * and may call other libgalann functions, but must not free or resize x. */
 typedef int (*galann_cg_progress_fn)(void *user, size_t iteration, const double *x, size_t n,
                                      double f, const double *g, size_t evaluations);
 
+/* Options for galann_minimize_cg (galann_cg_options_init first; the rules
+ * of galann_context_options). */
 typedef struct galann_cg_options {
     size_t struct_size;          /* set by galann_cg_options_init */
-    size_t max_iterations;       /* default 0 = 200 * n, as fmin_cg */
-    double gtol;                 /* stop when ||g||_inf <= gtol; default 1e-5 */
-    double c1;                   /* sufficient decrease, default 1e-4 */
-    double c2;                   /* curvature, default 0.4 */
-    galann_cg_progress_fn progress; /* may be NULL */
-    void *progress_user;
+    size_t max_iterations;       /* most accepted steps; default 0 = 200 * n,
+                                    fmin_cg's default */
+    double gtol;                 /* stop when ||g||_inf <= gtol; default 1e-5.
+                                    Must be >= 0 (NaN refused); 0 never
+                                    converges by this test */
+    double c1;                   /* sufficient-decrease constant of the Wolfe
+                                    conditions, default 1e-4 */
+    double c2;                   /* curvature constant, default 0.4; needs
+                                    0 < c1 < c2 < 1 */
+    galann_cg_progress_fn progress; /* per-iteration callback, or NULL (default) */
+    void *progress_user;         /* passed to progress as user; default NULL */
 } galann_cg_options;
 
 GALANN_API void galann_cg_options_init_size(galann_cg_options *opts, size_t size);
 #define galann_cg_options_init(opts) galann_cg_options_init_size((opts), sizeof *(opts))
 
+/* What galann_minimize_cg did (a report: the rules of galann_profile). */
 typedef struct galann_cg_report {
-    size_t struct_size;          /* galann_cg_report_init sets it */
+    size_t struct_size;          /* galann_cg_report_init sets it; on return,
+                                    the bytes written */
     int stop_reason;             /* a galann_stop_reason */
-    size_t iterations;
+    size_t iterations;           /* accepted steps */
     size_t evaluations;          /* calls of the objective */
-    double f;                    /* objective at the returned x */
-    double gradient_norm;        /* ||g||_inf at the returned x */
+    double f;                    /* objective at the returned x; NaN if not
+                                    even the first evaluation succeeded */
+    double gradient_norm;        /* ||g||_inf at the returned x; NaN likewise */
 } galann_cg_report;
 
 GALANN_API void galann_cg_report_init_size(galann_cg_report *report, size_t size);
 #define galann_cg_report_init(r) galann_cg_report_init_size((r), sizeof *(r))
 
-/* Minimise fn from x (length n, overwritten with the result). Returns
- * GALANN_OK when it converged, reached the iteration limit or lost
- * precision (the report says which); GALANN_ERR_NONFINITE,
- * GALANN_ERR_CANCELLED, or the objective's own status otherwise. In every
- * case x holds the last accepted iterate (the start if none was), which
- * is also the lowest value found whenever every step met the sufficient
- * decrease condition. report may be NULL. */
+/* Minimise fn from x (length n), overwriting x with the result. user is
+ * passed to fn unchanged; opts NULL means the defaults; report may be NULL.
+ *
+ * x changes only when a step is accepted: in every outcome it holds the
+ * last accepted iterate, or the start if there was none. That is also the
+ * iterate with the lowest value whenever every accepted step met the
+ * sufficient-decrease condition, which only the unchecked fallback step
+ * (docs/api.md §3.3) can miss; trial points the line search rejected are
+ * not kept, even when their value was lower. A report is written in every
+ * case once its struct_size is valid, also when the arguments are
+ * rejected (stop_reason GALANN_STOP_ERROR, counts 0, f NaN). The minimizer
+ * allocates 7 work vectors of n doubles for the duration of the call.
+ * Threading: fn and the progress callback run on the calling thread.
+ * Statuses: GALANN_OK (converged, iteration limit or precision loss: the
+ * report says which), GALANN_ERR_NONFINITE, GALANN_ERR_CANCELLED, the
+ * objective's own return value (galann_stop_reason), GALANN_ERR_INVALID
+ * (fn or x NULL; n 0; opts->struct_size 0 or too large; report->struct_size
+ * 0 or less than sizeof(size_t): nothing is written; gtol not >= 0; c1, c2
+ * not 0 < c1 < c2 < 1), GALANN_ERR_NOMEM (the work vectors, or n so large
+ * that their size overflows). */
 GALANN_API int galann_minimize_cg(galann_objective_fn fn, void *user, double *x, size_t n,
                                   const galann_cg_options *opts, galann_cg_report *report);
 
 /* -------------------------------------------------------------- training */
 
+/* galann_fit trains a model with galann_minimize_cg on the regularised
+ * cost J(theta; train, lambda), reproducing the original program's
+ * fmin_cg(..., maxiter=600) run and its per-iteration callback. Optionally
+ * it keeps the iterate with the lowest validation cost, stops early when
+ * that cost stops improving, and reports a test set that chooses
+ * nothing. */
+
+/* What the progress callback is shown after each accepted step. */
 typedef struct galann_fit_progress {
-    size_t iteration;            /* 1, 2, ... */
-    double train_cost;
-    double train_accuracy;
-    double validation_cost;      /* NaN without a validation set */
+    size_t iteration;            /* 1, 2, ... within this galann_fit call */
+    double train_cost;           /* J(theta_k; train, lambda), the lambda term
+                                    included */
+    double train_accuracy;       /* fraction of training samples predicted
+                                    right at theta_k */
+    double validation_cost;      /* J(theta_k; validation, lambda), with the same
+                                    lambda term as the original's J_test; NaN
+                                    without a validation set */
     double validation_accuracy;  /* NaN without a validation set */
-    double gradient_norm;        /* ||grad||_inf */
-    size_t evaluations;          /* cost+gradient evaluations so far */
-    double test_cost;            /* NaN without a test set (options.test) */
+    double gradient_norm;        /* ||grad J(theta_k)||_inf on the training set */
+    size_t evaluations;          /* training cost+gradient evaluations so far */
+    double test_cost;            /* on options.test, as the validation figures;
+                                    NaN without a test set */
     double test_accuracy;        /* NaN without a test set */
 } galann_fit_progress;
 
-/* Return nonzero to stop training; galann_fit then returns
- * GALANN_ERR_CANCELLED with the model holding the result so far. */
+/* Called after every accepted CG step, and only then, on the calling
+ * thread, between evaluations: it may use the fit's own context. p is
+ * valid only during the call. Throughout galann_fit the model still holds
+ * its starting weights: the result is written to it only when galann_fit
+ * returns. The callback must not free or modify the model, the datasets or
+ * the context passed to galann_fit. Return 0 to go on; nonzero stops the
+ * fit: right after this iterate, with no further evaluations but the
+ * report's, the model receives the best iterate (keep-best) or this one,
+ * the report gets stop_reason GALANN_STOP_CANCELLED with iterations
+ * counting this step, and galann_fit returns GALANN_ERR_CANCELLED
+ * ("galann_fit: cancelled by the progress callback after 3 iterations").
+ * This is the way to impose a time limit, a custom stopping rule, or a
+ * reaction to a user interrupt; a cancelled model is a valid result, to
+ * save, evaluate or resume from. */
 typedef int (*galann_fit_progress_fn)(void *user, const galann_fit_progress *p);
 
+/* Options for galann_fit (galann_fit_options_init first; the rules of
+ * galann_context_options). opts NULL means these defaults: lambda 1, 600
+ * iterations, gtol 1e-5, no validation, no test. The minimizer's c1 and c2
+ * are fixed at 1e-4 and 0.4. */
 typedef struct galann_fit_options {
     size_t struct_size;          /* set by galann_fit_options_init */
-    double lambda;               /* default 1.0 */
-    size_t max_iterations;       /* default 600 */
-    double gtol;                 /* default 1e-5 */
-    const galann_dataset *validation; /* optional, default NULL */
-    int keep_best;               /* -1 (default): on when validation is set;
-                                    1: the model ends at the iterate with the
-                                    lowest validation cost; 0: the last */
-    galann_fit_progress_fn progress; /* optional */
-    void *progress_user;
-    size_t patience;             /* 0 (default): off; N: stop when the validation
-                                    cost has not improved for N iterations
-                                    (needs a validation set; the best iterate
-                                    is kept) */
+    double lambda;               /* regularisation; default 1.0; finite, >= 0 */
+    size_t max_iterations;       /* most CG iterations; default 600; >= 1 (unlike
+                                    galann_cg_options, 0 is an error here) */
+    double gtol;                 /* stop when ||grad J||_inf <= gtol; default
+                                    1e-5; >= 0 (NaN refused) */
+    const galann_dataset *validation; /* optional, default NULL: a set with the
+                                    model's features and labels. With one, its
+                                    cost and accuracy are computed after every
+                                    iteration, callback or not (one more pass
+                                    over it per iteration) */
+    int keep_best;               /* -1 (default): on when validation is set,
+                                    off otherwise; 1: the model ends at the
+                                    iterate with the lowest validation cost
+                                    (needs validation); 0: at the last
+                                    iterate. Other values are refused */
+    galann_fit_progress_fn progress; /* per-iteration callback; default NULL */
+    void *progress_user;         /* passed to progress as user; default NULL */
+    size_t patience;             /* 0 (default): off. N: early stopping: the fit
+                                    ends (GALANN_OK, stop reason
+                                    GALANN_STOP_NO_IMPROVEMENT) after the first
+                                    iteration that is N iterations past the
+                                    lowest validation cost so far, the model at
+                                    that lowest iterate. Needs validation and
+                                    keep_best -1 or 1 */
     const galann_dataset *test;  /* optional, default NULL: evaluated after
-                                    every iteration and at the end, and
-                                    reported only; it never chooses anything */
+                                    every iteration (test_cost, test_accuracy
+                                    in the progress) and at the final weights
+                                    (in the report), and never used to choose
+                                    anything. A set of the wrong shape gives
+                                    GALANN_ERR_DIMENSION after the first step,
+                                    the model untouched */
 } galann_fit_options;
 
 GALANN_API void galann_fit_options_init_size(galann_fit_options *opts, size_t size);
 #define galann_fit_options_init(opts) galann_fit_options_init_size((opts), sizeof *(opts))
 
+/* What galann_fit did (a report: the rules of galann_profile). Written
+ * when the fit ends with GALANN_OK, GALANN_ERR_CANCELLED or
+ * GALANN_ERR_NONFINITE and its final evaluation succeeds; left untouched
+ * otherwise. */
 typedef struct galann_fit_report {
-    size_t struct_size;          /* galann_fit_report_init sets it */
-    int stop_reason;             /* a galann_stop_reason */
-    size_t iterations;
-    size_t evaluations;
-    double train_cost;           /* at the model's final weights */
-    double train_accuracy;
-    double validation_cost;      /* NaN without a validation set */
-    double validation_accuracy;
-    size_t best_iteration;       /* iterate kept (0 = the start), when keep_best */
-    double test_cost;            /* at the final weights; NaN without options.test */
-    double test_accuracy;
+    size_t struct_size;          /* galann_fit_report_init sets it; on return,
+                                    the bytes written */
+    int stop_reason;             /* a galann_stop_reason: why the minimizer
+                                    stopped */
+    size_t iterations;           /* CG iterations done in this call */
+    size_t evaluations;          /* training cost+gradient evaluations in this
+                                    call */
+    double train_cost;           /* at the model's final weights (the kept
+                                    iterate), the lambda term included */
+    double train_accuracy;       /* likewise */
+    double validation_cost;      /* at the final weights; NaN without a
+                                    validation set */
+    double validation_accuracy;  /* likewise */
+    size_t best_iteration;       /* with keep-best, the iterate kept (0 = the
+                                    starting weights); without, equal to
+                                    iterations */
+    double test_cost;            /* at the final weights, on options.test; NaN
+                                    without one */
+    double test_accuracy;        /* likewise */
 } galann_fit_report;
 
 GALANN_API void galann_fit_report_init_size(galann_fit_report *report, size_t size);
 #define galann_fit_report_init(r) galann_fit_report_init_size((r), sizeof *(r))
 
-/* Train the model from its current weights with the conjugate-gradient
- * minimizer on J(theta; train, lambda). opts NULL = defaults, report may be
- * NULL. Statuses: as galann_cost_gradient, plus GALANN_ERR_CANCELLED and
- * GALANN_ERR_NONFINITE; the model always holds a usable result. Early
- * stopping (options.patience) is a normal end: GALANN_OK with stop_reason
- * GALANN_STOP_NO_IMPROVEMENT. */
+/* Train m in place, starting from its current weights. opts NULL means the
+ * defaults; report may be NULL. The model's sizes must match train (first
+ * layer n_features, last n_labels), and those of validation and test.
+ *
+ *   1. The options are checked. With keep-best on, the validation cost at
+ *      the starting weights is evaluated: it is the first candidate for the
+ *      best iterate (iteration 0), as the original's initial J_test was.
+ *   2. galann_minimize_cg runs on theta -> (J(theta; train, lambda), grad J)
+ *      with max_iterations, gtol, c1 = 1e-4 and c2 = 0.4. After each step
+ *      the training accuracy (usually counted during the evaluation that
+ *      produced the point, at no extra cost) and the validation and test
+ *      figures are computed; a validation cost strictly lower than the best
+ *      so far makes the step the new best (the earliest wins a tie); then
+ *      progress is called, then patience is checked.
+ *   3. On a normal end (GALANN_OK), a cancel or a non-finite stop, the model
+ *      receives the kept iterate (keep-best) or the last accepted one, and
+ *      the report is filled by evaluating the final weights.
+ *
+ * Outcomes (status; model; report):
+ *
+ *   converged, iteration limit, precision loss or patience: GALANN_OK; best
+ *     or last iterate; written, stop_reason says which.
+ *   progress returned nonzero: GALANN_ERR_CANCELLED; best iterate, or the
+ *     one just reported; written, GALANN_STOP_CANCELLED.
+ *   training cost or gradient NaN or infinite at a trial point:
+ *     GALANN_ERR_NONFINITE; best or last accepted iterate; written,
+ *     GALANN_STOP_NONFINITE. The objective's message is kept
+ *     ("galann_fit: the cost is not finite (weights too large?)",
+ *     "galann_fit: gradient component 12 is not finite").
+ *   the same at the starting weights, or (keep-best) the validation cost
+ *     there: GALANN_ERR_NONFINITE; unchanged; untouched.
+ *   validation cost NaN or infinite at an accepted iterate:
+ *     GALANN_ERR_NONFINITE; best iterate, or that iterate; written with
+ *     keep-best (GALANN_STOP_NONFINITE); with keep_best 0 the report's own
+ *     validation pass fails the same way and it stays untouched.
+ *   another evaluation failing inside a step (training accuracy,
+ *     validation or test figures): that evaluation's own status and
+ *     message ("galann_fit (validation): the model takes 1024 inputs, the
+ *     dataset has 2 features" when keep_best is 0 and the validation set
+ *     does not match), not a cancellation; unchanged; untouched.
+ *   the report's final evaluation failing: its status; the model already
+ *     holds its result; untouched.
+ *   bad arguments, mismatched sizes, out of memory, a backend failure, a
+ *     busy context: that status; unchanged; untouched.
+ *
+ * So the model always holds a usable, finite set of weights: the trained
+ * result or its starting weights.
+ *
+ * Resuming: calling galann_fit again continues from the weights the model
+ * holds, as from a new starting point, in a fresh CG run: the iteration
+ * count starts at 1 again, the first direction is steepest descent and the
+ * first step-length guess starts over. Two fits of 300 iterations therefore
+ * do not follow the trajectory of one fit of 600 (to reproduce the original
+ * run, train once with max_iterations 600). With keep-best, a second call
+ * starts from the first call's best iterate, not its last. Saving and
+ * loading a model resumes the same way: only the weights, the input divisor
+ * and the class names are stored, no optimizer state.
+ *
+ * Threading: the context is used throughout (one thread at a time); no one
+ * else may touch the model during the call; the datasets are only read
+ * and may be shared. The callbacks run on the calling thread.
+ * Statuses: GALANN_ERR_INVALID (c, m or train NULL; opts->struct_size 0 or
+ * too large; lambda negative or not finite; gtol negative or NaN;
+ * max_iterations 0; keep_best not -1, 0 or 1: "galann_fit: keep_best must
+ * be -1 (auto), 0 or 1, got 2"; keep_best 1 without validation:
+ * "galann_fit: keep_best needs a validation dataset"; patience without
+ * validation, or with keep_best 0; report->struct_size 0 or less than
+ * sizeof(size_t); an empty training set; too deep for the backend),
+ * GALANN_ERR_DIMENSION (the model does not match train, validation or
+ * test; beyond the backend), GALANN_ERR_NONFINITE, GALANN_ERR_CANCELLED,
+ * GALANN_ERR_NOMEM, GALANN_ERR_BACKEND, GALANN_ERR_BUSY (an evaluation met
+ * the context in use). */
 GALANN_API int galann_fit(galann_context *c, galann_model *m, const galann_dataset *train,
                           const galann_fit_options *opts, galann_fit_report *report);
 
 /* ------------------------------------------------ reproducible, distributed */
 
-/* Every backend sums the data term over fixed chunks of this many samples,
- * counted from a dataset's first row; the blas backend computes each
- * chunk's partial sums the same way on any thread and combines them
- * exactly (rounding once), so its cost and gradient are the same bits for
- * any thread count. A process that holds a share of a larger dataset gets
- * the same bits as one process holding it all when its share starts at a
- * multiple of this number (galann_mpi_load_csv arranges that). */
+/* Every backend sums the data term over fixed chunks of this many samples
+ * (512), counted from a dataset's first row. A backend with exact sums
+ * (today blas) computes each chunk's partial sums in the same order
+ * whichever thread runs it, then adds them without rounding into
+ * fixed-point accumulators that span the whole double range; each sum is
+ * rounded once, to nearest with ties to even, and divided by m. So blas
+ * gives the same bits for any thread count (tests/test-reproducible.c
+ * checks 1, 2, 3, 4 and 7 threads: cost, gradient, outputs and a
+ * 40-iteration trajectory); the bits can still differ between machines or
+ * BLAS builds, which may round differently inside a chunk. A process that
+ * holds a share of a larger dataset gets the same bits as one process
+ * holding it all when its share starts at a multiple of this number
+ * (galann_mpi_load_csv arranges that). Cannot fail. */
 GALANN_API size_t galann_sum_chunk_samples(void);
 
 /* Operations an allreduce callback must perform, element-wise over int64. */
 typedef enum galann_reduce_op {
-    GALANN_REDUCE_SUM = 0,
-    GALANN_REDUCE_MAX = 1
+    GALANN_REDUCE_SUM = 0,       /* the sum over all processes */
+    GALANN_REDUCE_MAX = 1        /* the maximum over all processes */
 } galann_reduce_op;
 
 /* Replace values[0..count) on every cooperating process by their
- * element-wise sum or maximum over all of them (an MPI_Allreduce, say).
- * Return 0 on success, nonzero on failure. The library calls it the same
- * number of times, with the same counts, on every process. */
+ * element-wise sum or maximum over all of them (an MPI_Allreduce on
+ * MPI_INT64_T, say). Return 0 on success, nonzero on failure. The library
+ * calls it the same number of times, with the same counts, on every
+ * process: per cost or gradient evaluation, one MAX over
+ * 2 (n_params + 1) + 1 words, then one SUM over about 3 words per parameter
+ * plus 3; per accuracy, one SUM of 3 counts. It runs on the calling
+ * thread, during the evaluation: it should not use the same context (a
+ * call on it meanwhile gets GALANN_ERR_BUSY). */
 typedef int (*galann_allreduce_fn)(void *user, int64_t *values, size_t count, galann_reduce_op op);
 
-/* Make the context data-parallel: from then on every cost, gradient,
- * accuracy and fit on it is that of the union of the datasets the
- * cooperating processes pass (each holds its share, possibly empty), the
- * partial sums combined exactly through fn. With the blas backend the
- * result is the same bits as one process holding the whole dataset. fn NULL
- * detaches. Predictions stay per process (of its own rows). Statuses:
- * GALANN_ERR_INVALID (ctx NULL); a failing fn or a failure on any process
- * makes the evaluation fail on every process with GALANN_ERR_BACKEND
- * ("another process failed") on the processes that did not fail. user must
- * outlive the context or the next call. */
+/* Make the context data-parallel: from then on every galann_cost,
+ * galann_gradient, galann_cost_gradient, galann_accuracy,
+ * galann_check_gradient and galann_fit on it computes the figure of the
+ * union of the datasets the cooperating processes pass, each holding its
+ * share (possibly empty: galann_dataset_new with 0 samples), the partial
+ * sums combined exactly through fn. With blas, and shares that start at
+ * multiples of galann_sum_chunk_samples() rows, every process gets the same
+ * bits as one process holding every row, for any number of processes. With
+ * reference and opencl the processes' means, times their sample counts,
+ * join the same exact reduction: deterministic for a given split, but not
+ * equal to one process. Predictions (galann_predict, galann_predict_proba)
+ * stay per process and call nothing. fn NULL detaches.
+ *
+ * A failure on any process (a backend error, or fn failing: "the allreduce
+ * callback failed", GALANN_ERR_BACKEND) makes the evaluation fail on every
+ * process: the failing one with its own status, the others with
+ * GALANN_ERR_BACKEND ("another process failed in the same evaluation"), so
+ * that no process waits forever for another. The tutorial is in
+ * docs/api.md §2.3; libgalann-mpi (galann_mpi.h) implements fn with MPI.
+ * Ownership: user must stay valid while the context uses it.
+ * Threading: not guarded against concurrent use: never call it while the
+ * context is in use.
+ * Statuses: GALANN_ERR_INVALID (ctx NULL). */
 GALANN_API int galann_context_set_allreduce(galann_context *ctx, galann_allreduce_fn fn, void *user);
 
-/* Rows of a CSV file whose first byte lies in [begin, end) (end past the
- * file counts to its end): how a process counts its byte range of a file
- * before the shares are aligned to whole chunks. GALANN_ERR_IO. */
+/* How processes split one CSV file without any of them parsing it all: each
+ * counts the rows of its byte range, the counts are gathered, and each
+ * loads the rows from the first chunk boundary in its range to the first in
+ * the next one's (galann_mpi_load_csv does exactly that). */
+
+/* Count the rows (lines) of a CSV file whose first byte lies in
+ * [begin, end); an end past the file counts to its end. Nothing is parsed.
+ * Statuses: GALANN_ERR_INVALID (path or rows NULL), GALANN_ERR_IO (cannot
+ * open or read; not a regular file), GALANN_ERR_NOMEM. */
 GALANN_API int galann_csv_count_rows(const char *path, uint64_t begin, uint64_t end, uint64_t *rows);
 
-/* Load rows [first, first + count) of a CSV file (rows are its lines,
- * numbered from 0; messages give the file's line numbers), reading from
- * byte offset, where row offset_row starts at or after (the first line
- * start at or after offset is row offset_row; 0, 0 always works); count
- * >= 1 (an empty share is galann_dataset_new with 0 samples). Features are divided
- * by 255 as galann_dataset_load_csv does; n_labels is one more than the
- * largest label among the rows read. Statuses as galann_dataset_load_csv,
- * plus GALANN_ERR_PARSE when the file has fewer rows. */
+/* Load rows [first, first + count) of a CSV file in the format of
+ * galann_dataset_load_csv (rows are its lines, numbered from 0; messages
+ * give the file's 1-based line numbers), reading from byte offset, where
+ * the first line start at or after offset is row offset_row (0, 0 always
+ * works, reading from the top). count >= 1 (an empty share is
+ * galann_dataset_new with 0 samples) and first >= offset_row. Features are
+ * divided by 255 as galann_dataset_load_csv does; n_labels is one more than
+ * the largest label among the rows read (galann_dataset_with_labels gives a
+ * share the whole file's count).
+ * Ownership: the caller frees *out with galann_dataset_free.
+ * Statuses: GALANN_ERR_INVALID (out or path NULL; count 0 or first <
+ * offset_row: "galann_dataset_load_csv_rows: rows [3, +0) do not follow
+ * row 5"), GALANN_ERR_IO (as galann_dataset_load_csv), GALANN_ERR_PARSE
+ * (the defects of the CSV format; the file has fewer rows: "train.csv:
+ * the file has fewer rows than asked for"), GALANN_ERR_NOMEM. */
 GALANN_API int galann_dataset_load_csv_rows(const char *path, uint64_t offset, uint64_t offset_row,
                                             uint64_t first, uint64_t count, galann_dataset **out);
 
