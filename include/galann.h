@@ -378,10 +378,15 @@ GALANN_API int galann_backend_devices(const char *backend, char *buf, size_t siz
 
 /* ---------------------------------------------------------------- dataset */
 
-/* Samples (features, row-major) with integer class labels. A dataset
- * never changes after creation; backends may keep device copies of it,
- * which are released when the dataset or the context is freed. A dataset
- * may be freed only when no call is using it. */
+/* Samples: n_samples rows of n_features features each (row-major, one
+ * sample after another), each row with an int32_t class label in
+ * [0, n_labels); every feature is finite. A dataset never changes after
+ * creation, so any number of contexts in any number of threads may read
+ * it at once, with bit-identical results. A backend may derive data from
+ * it once per context (an OpenCL device copy, made on first use), which is
+ * released when either the dataset or the context is freed; that cache is
+ * locked internally. A dataset may be freed only when no call is using it,
+ * and not at the same moment as a context that used it (docs/api.md §1.6). */
 typedef struct galann_dataset galann_dataset;
 
 /* How a dataset stores its features. Every backend computes from every
@@ -395,28 +400,124 @@ typedef enum galann_storage {
     GALANN_STORAGE_U8 = 2     /* 1 byte per value: pixel p means p / divisor */
 } galann_storage;
 
-/* Load a CSV file with one sample per line: label,p1,...,pn. Features are
- * scaled x = p / 255. n_labels is one more than the largest label found.
- * Accepts LF or CRLF line ends and an optional final newline. Rejects empty
- * files, ragged rows, non-numeric or non-finite fields and labels that are
- * not small non-negative integers, with status GALANN_ERR_PARSE and a
- * message "file:line: ...". I/O failures give GALANN_ERR_IO.
- * The caller frees the dataset with galann_dataset_free. */
+/* The CSV format the readers below accept:
+ *
+ *   - One sample per line: label,f1,f2,...,fn. No header line (unless
+ *     galann_csv_options.header says so), no quoting, no comments, no
+ *     missing values.
+ *   - The first line fixes the number of fields: every line must have
+ *     exactly that many, and at least two (a label and one feature).
+ *   - Lines end with LF or CRLF. The last line may have a terminator or
+ *     not, and may also end with a lone CR as the very last byte of the
+ *     text ("0,1\r"). A CR anywhere else that is not followed by LF is part
+ *     of its field, which then is not a number. Blank lines are errors
+ *     anywhere, a second newline at the end of the file included.
+ *   - A field is a plain decimal number: an optional sign, digits, an
+ *     optional '.' and an optional exponent (255, 0.5, .5, +1.5e2, 1E-3).
+ *     Not numbers: white space (inside or around a field), inf, nan,
+ *     hexadecimal, fields of 64 characters or more. A value that overflows
+ *     a double is an error; underflow to zero or a subnormal is accepted.
+ *     The same holds after the division by the divisor: a feature that
+ *     becomes infinite once divided is an error (it takes a divisor below
+ *     1 in magnitude), one that underflows is accepted. The decimal point
+ *     is '.', and conversion goes through strtod: keep LC_NUMERIC at "C",
+ *     the default unless the program calls setlocale.
+ *   - The label is a whole number 0..65535 (2, 2.0 and 2e0 are all class
+ *     2); it is not divided. n_labels is one more than the largest label
+ *     present, so a file that lacks the highest class gets fewer labels,
+ *     and then does not match a model built for all classes
+ *     (GALANN_ERR_DIMENSION later).
+ *   - Every feature is divided by the divisor: 255 for the file readers,
+ *     the caller's choice for the others.
+ *   - The dataset is allocated once, at the size the number of lines and
+ *     the first line's field count imply. Every field takes at least two
+ *     bytes (a character and a separator), so a text too short to hold that
+ *     many rows is malformed: it is not allocated for, but parsed row by
+ *     row into one scratch row, and the error of its first faulty line is
+ *     returned.
+ *
+ * Every defect stops the parse with GALANN_ERR_PARSE and a message
+ * "name:line: ...": lines and fields are counted from 1 (the label is field
+ * 1), name is the path, or the name argument of the memory readers. Quoted
+ * field text is cut to 40 characters. The defects and their messages:
+ *
+ *   empty input           train.csv:1: the file is empty
+ *   one field on line 1   train.csv:1: expected a label and at least one feature, found 1 field
+ *   too few fields        train.csv:4: expected 1025 fields, found 1001
+ *   too many fields       train.csv:2: expected 3 fields, found 4
+ *   blank line            train.csv:2: empty line
+ *   empty field (0,1,,2, or a trailing comma)
+ *                         train.csv:1: field 3 is empty
+ *   not a number          train.csv:1: field 3 is not a number ("x")
+ *                         train.csv:1: field 1 is not a number ("label")
+ *   overflow              train.csv:1: field 2 is out of range ("1e999")
+ *   overflow once divided train.csv:1: field 2 is out of range once divided by 1e-300
+ *   64 characters or more train.csv:1: field 5 is too long for a number ("...")
+ *   bad label             train.csv:1: label "-1" is not a class number in 0..65535
+ *   a header, no rows     train.csv:2: no rows after the header
+ */
+
+/* Read a CSV file (the format above) with every feature scaled x = p / 255,
+ * as the original program did for 8-bit pixels; for another scale, read
+ * the bytes yourself and call galann_dataset_parse_csv. The file is read in
+ * 4 MiB chunks, in two passes: the first counts the bytes, the lines and
+ * the first line's fields; the second parses the complete lines of each
+ * chunk into a dataset allocated once at its final size. Peak memory is
+ * the dataset plus one chunk (only a line longer than a chunk makes the
+ * buffer grow, until it holds that line). For a file that does not change
+ * while it is read, the result, statuses and messages are exactly those of
+ * galann_dataset_parse_csv on its bytes with divisor 255 (one exception,
+ * for texts of 3 GB or more, is in docs/api.md §5).
+ *
+ * path must name a regular file: the file is opened non-blocking and
+ * checked with fstat before anything is read, so a FIFO, a directory or a
+ * device gives GALANN_ERR_IO at once ("/tmp: not a regular file") and a
+ * FIFO without a writer does not block; to read a pipe or standard input,
+ * read the bytes yourself and call galann_dataset_parse_csv. If the second
+ * pass finds more or fewer lines than the first counted, the result is
+ * GALANN_ERR_IO ("train.csv: the file grew while it was read", "train.csv:
+ * the file changed while it was read"), unless a parse error in the
+ * changed bytes comes first. A change that keeps the line count is not
+ * detected as such: the new bytes are parsed, which may give a parse error
+ * or different values. Do not rewrite a file while it is being loaded.
+ *
+ * Ownership: the caller frees *out with galann_dataset_free.
+ * Statuses: GALANN_ERR_INVALID (path or out NULL), GALANN_ERR_IO (cannot
+ * open: "train.csv: cannot open: No such file or directory"; not a regular
+ * file; "train.csv: read failed: ..."; the line count changed between the
+ * passes), GALANN_ERR_PARSE (the defects above), GALANN_ERR_NOMEM (the
+ * dataset, "train.csv: out of memory for 60000 x 1024 features"; the chunk
+ * buffer; the scratch row of a file too short for its rows; fdopen failing
+ * after the open, "train.csv: cannot open: ..."). */
 GALANN_API int galann_dataset_load_csv(const char *path, galann_dataset **out);
 
-/* The same from a memory buffer; name is used in messages (NULL =
- * "<memory>"). Every feature is divided by divisor (255 for pixel data,
- * as galann_dataset_load_csv does; 1 to keep values as written). */
+/* Parse length bytes of CSV text (the format above) from memory; text
+ * need not be NUL-terminated. name is used in messages (NULL =
+ * "<memory>"). Every feature is divided by divisor, which must be finite
+ * and nonzero: 255 for pixel data, as galann_dataset_load_csv does; 1 to
+ * keep the values as written; galann_model_input_divisor(model) to scale
+ * raw data the way a model was trained.
+ * Ownership: the caller frees *out with galann_dataset_free; text is only
+ * read.
+ * Statuses: GALANN_ERR_INVALID (out NULL; text NULL while length > 0;
+ * divisor 0, NaN or infinite), GALANN_ERR_PARSE (length 0 gives
+ * "name:1: the file is empty"; the defects above), GALANN_ERR_NOMEM (also
+ * a lines x features count that would overflow: "name: <lines> x
+ * <features> features overflow memory"). */
 GALANN_API int galann_dataset_parse_csv(const char *text, size_t length, const char *name,
                                         double divisor, galann_dataset **out);
 
-/* How a CSV file is read, for the _with readers below. */
+/* How a CSV file is read, for the _with readers below
+ * (galann_csv_options_init first; the rules of galann_context_options). */
 typedef struct galann_csv_options {
     size_t struct_size;          /* set by galann_csv_options_init */
-    double divisor;              /* every feature is divided by it; default 255 */
+    double divisor;              /* every feature is divided by it; default
+                                    255; finite and nonzero */
     int header;                  /* 0 (default): no header; 1: the first line
                                     is a header, skipped; -1: detect (skipped
-                                    when a field of it is not a number) */
+                                    when a field of it is not a number, as in
+                                    label,p1,...). Messages still count the
+                                    header as line 1 */
     int labelled;                /* 1 (default): label,f1,...,fn; 0: pixels
                                     only, f1,...,fn (every label 0, n_labels 1:
                                     for galann_predict) */
@@ -429,22 +530,43 @@ GALANN_API void galann_csv_options_init_size(galann_csv_options *opts, size_t si
 #define galann_csv_options_init(opts) galann_csv_options_init_size((opts), sizeof *(opts))
 
 /* galann_dataset_load_csv and galann_dataset_parse_csv with options (NULL =
- * the defaults, the same as the plain readers). Line numbers in messages
- * count the header. Statuses as the plain readers, plus GALANN_ERR_INVALID
- * for bad options. */
+ * the defaults: exactly the plain readers). Line numbers in messages count
+ * the header, so "file.csv:3:" is the file's third line. The file reader
+ * and the memory reader give the same dataset and the same messages at
+ * every chunk size (tests/test-csv-options.c). Messages of the file reader
+ * begin as galann_dataset_load_csv's, those of the memory reader as
+ * galann_dataset_parse_csv's.
+ * Ownership: the caller frees *out with galann_dataset_free.
+ * Statuses: as the plain readers, plus GALANN_ERR_INVALID for bad options
+ * (opts->struct_size 0 or too large; divisor 0, NaN or infinite; header
+ * not -1, 0 or 1; labelled not 0 or 1; an unknown storage). */
 GALANN_API int galann_dataset_load_csv_with(const char *path, const galann_csv_options *opts,
                                             galann_dataset **out);
 GALANN_API int galann_dataset_parse_csv_with(const char *text, size_t length, const char *name,
                                              const galann_csv_options *opts, galann_dataset **out);
 
-/* Build a dataset from arrays (copied): features row-major n_samples x
- * n_features, labels in [0, n_labels). n_samples 0 (arrays may then be
- * NULL) makes an empty share for a data-parallel context
- * (galann_context_set_allreduce); evaluating it on a context without one is
- * GALANN_ERR_INVALID. Statuses: GALANN_ERR_INVALID (NULL, zero features or
- * labels, label out of range), GALANN_ERR_NONFINITE, GALANN_ERR_NOMEM. */
+/* Build a dataset from arrays, which are copied: features row-major,
+ * n_samples x n_features; labels, n_samples entries in [0, n_labels).
+ * n_labels may be larger than the largest label present. No scaling is
+ * applied. n_samples 0 (the arrays may then be NULL) makes an empty share,
+ * for a process of a data-parallel context that holds no rows
+ * (galann_context_set_allreduce); evaluating it on any other context is
+ * GALANN_ERR_INVALID ("...: the dataset is empty").
+ * Ownership: the caller frees *out with galann_dataset_free; the arrays
+ * stay the caller's.
+ * Statuses: GALANN_ERR_INVALID (out NULL; features or labels NULL with
+ * n_samples > 0; n_features or n_labels 0; n_labels > INT32_MAX; a label
+ * out of range: "galann_dataset_new: label 5 of sample 0 is not in [0,
+ * 3)"), GALANN_ERR_NONFINITE (a feature is NaN or infinite: the message
+ * names the feature and the sample), GALANN_ERR_NOMEM (also a size that
+ * overflows). */
 GALANN_API int galann_dataset_new(const double *features, const int32_t *labels, size_t n_samples,
                                   size_t n_features, size_t n_labels, galann_dataset **out);
+/* Free the dataset and everything backends derived from it on any
+ * context. NULL is ignored. Free it only when no call is using it, and not
+ * at the same moment as a context that used it (docs/api.md §1.6): either
+ * may be freed first, and the other stays fully usable. Pointers from
+ * galann_dataset_features and galann_dataset_labels become invalid. */
 GALANN_API void galann_dataset_free(galann_dataset *d);
 
 /* galann_dataset_new for other storage types (arrays copied, as stored):
@@ -461,36 +583,72 @@ GALANN_API int galann_dataset_new_u8(const uint8_t *pixels, const int32_t *label
  * label is not below n_labels; GALANN_ERR_NOMEM. */
 GALANN_API int galann_dataset_with_labels(const galann_dataset *d, size_t n_labels, galann_dataset **out);
 
+/* A copy of rows [first_row, first_row + n_rows) of d, in d's storage and
+ * with d's labels (n_rows 0 makes an empty share). GALANN_ERR_INVALID
+ * (NULL), GALANN_ERR_DIMENSION (rows outside d), GALANN_ERR_NOMEM. */
+GALANN_API int galann_dataset_slice(const galann_dataset *d, size_t first_row, size_t n_rows, galann_dataset **out);
+
 /* The built-in synthetic galaxy set: n_samples procedurally drawn 32x32
- * images (1024 features, 3 labels, classes in turn): ellipticals (smooth
- * elliptical light profiles, random orientation and axis ratio), spirals
- * (bulge plus logarithmic arms) and irregulars (clumpy, asymmetric), with
- * sky noise. Pixels are whole numbers 0..255 divided by 255, like the real
- * data. Deterministic: the same seed gives the same set on every machine. */
+ * images, so 1024 features and always 3 labels; the classes come in turn
+ * (sample i has label i % 3):
+ *
+ *   0, ellipticals: a smooth Sersic-like profile with random centre,
+ *      orientation, axis ratio, radius and index;
+ *   1, spirals: a bulge plus an exponential disk modulated by 2 or 3
+ *      logarithmic arms;
+ *   2, irregulars: 3 to 8 Gaussian clumps scattered asymmetrically.
+ *
+ * Each image is scaled to a random peak over a random sky level, Gaussian
+ * noise is added, and the pixels are rounded and clamped to whole numbers
+ * 0..255, then divided by 255 like data from galann_dataset_load_csv. All
+ * randomness comes from one MT19937 stream seeded with seed: the same seed
+ * gives the same set on every machine (use different seeds for training
+ * and test sets). galann_dataset_save_csv(d, path, 255) writes integer
+ * pixels that load back bit for bit.
+ * Ownership: the caller frees *out with galann_dataset_free.
+ * Statuses: GALANN_ERR_INVALID (out NULL; n_samples 0, or so large that the
+ * images' size overflows), GALANN_ERR_NOMEM. */
 GALANN_API int galann_dataset_synthesize(size_t n_samples, uint32_t seed, galann_dataset **out);
 
-/* Write a dataset as CSV (label,p1,...,pn; features multiplied by
- * multiplier and printed with %.17g, or as integers when they are whole
- * numbers), atomically like galann_model_save. */
+/* Write d as CSV, one label,f1,...,fn line per sample, LF line ends, no
+ * header. Each feature is multiplied by multiplier, which must be finite
+ * (255 undoes the file readers' scaling). A product within 1e-9 (relative)
+ * of an integer is snapped to it (docs/api.md §5); whole numbers below 1e15
+ * in magnitude are printed as integers, anything else with %.17g, which
+ * round-trips exactly. The file is written atomically, as galann_model_save
+ * writes (a temporary beside path, fsynced and renamed: a failure leaves an
+ * existing file untouched), and gets mode 0666 less the umask.
+ * Statuses: GALANN_ERR_INVALID (d or path NULL; multiplier not finite),
+ * GALANN_ERR_NOMEM (also a text size that would overflow), GALANN_ERR_IO
+ * (the temporary cannot be created or written, the fsync or the rename
+ * fails; the message names the path). */
 GALANN_API int galann_dataset_save_csv(const galann_dataset *d, const char *path, double multiplier);
 
-/* Split d in two, stratified and seeded: of each class's c rows,
- * round(fraction * c) go to *held_out (at least 1 when c >= 2, never all
- * c), chosen by MT19937 seeded with seed; the others go to *rest. Both keep
- * the rows' order and all of d's labels (n_labels). The same d, fraction
- * and seed give the same split on every machine. Statuses:
- * GALANN_ERR_INVALID (NULL, fraction outside (0, 1), a part would be
- * empty), GALANN_ERR_NOMEM. */
+/* Split d in two, stratified and seeded, for a validation set that is not
+ * the test set: of each class's c rows, round(fraction * c) go to
+ * *held_out (at least 1 when c >= 2, never all c), chosen by a partial
+ * Fisher-Yates shuffle driven by MT19937 seeded with seed; the others go
+ * to *rest. Both keep the rows' order and all of d's labels (n_labels). The
+ * same d, fraction and seed give the same split on every machine (the
+ * CLI's --validation-fraction is this function with --seed).
+ * Ownership: the caller frees *rest and *held_out with galann_dataset_free
+ * (both NULL on failure).
+ * Statuses: GALANN_ERR_INVALID (a NULL argument; fraction outside (0, 1);
+ * a part would be empty; more than 2^32 - 1 rows), GALANN_ERR_NOMEM. */
 GALANN_API int galann_dataset_split(const galann_dataset *d, double fraction, uint32_t seed,
                                     galann_dataset **rest, galann_dataset **held_out);
 
+/* The sizes; 0 for NULL. Cannot fail; safe to call concurrently. */
 GALANN_API size_t galann_dataset_n_samples(const galann_dataset *d);
 GALANN_API size_t galann_dataset_n_features(const galann_dataset *d);
 GALANN_API size_t galann_dataset_n_labels(const galann_dataset *d);
-/* Borrowed views of the dataset's arrays, valid until it is freed. For a
- * u8 or f32 dataset, galann_dataset_features makes a double copy on its
- * first call (8 bytes per value, kept until the dataset is freed; NULL if
- * memory runs out): prefer galann_dataset_copy_features for large data. */
+/* Borrowed views of the dataset's arrays, valid until it is freed: the
+ * features, n_samples x n_features row-major, as scaled when the dataset
+ * was made, and the n_samples labels; NULL for NULL. Read only; they leave
+ * the thread's message alone and are safe to call concurrently. For a u8
+ * or f32 dataset, galann_dataset_features makes a double copy on its first
+ * call (8 bytes per value, kept until the dataset is freed; NULL if memory
+ * runs out): prefer galann_dataset_copy_features for large data. */
 GALANN_API const double *galann_dataset_features(const galann_dataset *d);
 GALANN_API const int32_t *galann_dataset_labels(const galann_dataset *d);
 
