@@ -170,18 +170,36 @@ static int read_all(const cli_args *a, const char *path, char **text, size_t *si
     return EXIT_OK;
 }
 
-/* Every feature times the scale is at most 1: the values were probably
- * scaled to [0, 1] already, and dividing them again gives garbage. */
+/* Every value is at most 1 although it is divided by the scale: the
+ * values were probably scaled to [0, 1] already, and dividing them again
+ * gives garbage. Read a block of rows at a time (never a whole double
+ * copy of a large file). */
 static void warn_when_already_scaled(const cli_args *a, const char *name, const galann_dataset *d, double scale)
 {
-    if (scale <= 1.0)
+    size_t m = galann_dataset_n_samples(d), n = galann_dataset_n_features(d);
+    if (scale <= 1.0 || m == 0)
         return;
-    const double *x = galann_dataset_features(d);
-    size_t count = galann_dataset_n_samples(d) * galann_dataset_n_features(d);
     double largest = 0.0;
-    for (size_t i = 0; i < count; i++)
-        largest = fmax(largest, x[i] * scale);
-    if (count > 0 && largest <= 1.0)
+    if (galann_dataset_storage(d) == GALANN_STORAGE_U8) {
+        const uint8_t *p = galann_dataset_stored_features(d);
+        uint8_t top = 0;
+        for (size_t i = 0; i < m * n; i++)
+            top = p[i] > top ? p[i] : top;
+        largest = top;
+    } else {
+        size_t rows = 256;
+        double *block = malloc(rows * n * sizeof *block);
+        for (size_t first = 0; block && first < m; first += rows) {
+            size_t count = m - first < rows ? m - first : rows;
+            galann_dataset_copy_features(d, first, count, block);
+            for (size_t i = 0; i < count * n; i++)
+                largest = fmax(largest, block[i] * scale);
+        }
+        if (!block)
+            return;
+        free(block);
+    }
+    if (largest <= 1.0)
         fprintf(stderr, "galann %s: warning: every value in %s is at most %g: it looks scaled to [0, 1] already, "
                 "yet it is divided by %g (--scale 1 keeps the values as written)\n", a->command, name, largest,
                 scale);
@@ -231,8 +249,7 @@ int widen_dataset_labels(const cli_args *a, galann_dataset **d, size_t k)
         return EXIT_RUNTIME;
     }
     galann_dataset *wide = NULL;
-    if (galann_dataset_new(galann_dataset_features(*d), galann_dataset_labels(*d), galann_dataset_n_samples(*d),
-                           galann_dataset_n_features(*d), k, &wide) != GALANN_OK)
+    if (galann_dataset_with_labels(*d, k, &wide) != GALANN_OK)
         return runtime_error(a, "cannot prepare the data");
     galann_dataset_free(*d);
     *d = wide;

@@ -125,7 +125,7 @@ int distributed_take_share(const cli_args *a, galann_dataset **d)
 {
     if (!world)
         return EXIT_OK;
-    size_t m = galann_dataset_n_samples(*d), n = galann_dataset_n_features(*d);
+    size_t m = galann_dataset_n_samples(*d);
     size_t chunk = galann_sum_chunk_samples(), chunks = (m + chunk - 1) / chunk;
     size_t rank = (size_t)galann_mpi_rank(world), size = (size_t)galann_mpi_size(world);
     size_t first = chunks * rank / size * chunk, last = chunks * (rank + 1) / size * chunk;
@@ -134,8 +134,7 @@ int distributed_take_share(const cli_args *a, galann_dataset **d)
     if (first > last)
         first = last;
     galann_dataset *share = NULL;
-    if (galann_dataset_new(galann_dataset_features(*d) + first * n, galann_dataset_labels(*d) + first, last - first,
-                           n, galann_dataset_n_labels(*d), &share) != GALANN_OK)
+    if (galann_dataset_slice(*d, first, last - first, &share) != GALANN_OK)
         return runtime_error(a, "cannot take this process's share");
     galann_dataset_free(*d);
     *d = share;

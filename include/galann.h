@@ -48,6 +48,9 @@
 extern "C" {
 #endif
 
+/* GALANN_API marks the exported functions: __declspec(dllexport) on
+ * Windows, default visibility under GCC and Clang, nothing elsewhere.
+ * Everything else in the library is hidden. */
 #if defined(_WIN32)
 #  define GALANN_API __declspec(dllexport)
 #elif defined(__GNUC__)
@@ -58,14 +61,19 @@ extern "C" {
 
 /* ---------------------------------------------------------------- version */
 
+/* The version of this header, the one a program was compiled against. */
 #define GALANN_VERSION_MAJOR 0
 #define GALANN_VERSION_MINOR 1
 #define GALANN_VERSION_PATCH 0
 #define GALANN_VERSION_STRING "0.1.0"
-/* One integer that grows with every release: major*10000 + minor*100 + patch. */
+/* One integer that grows with every release: major*10000 + minor*100 +
+ * patch (100 for 0.1.0). */
 #define GALANN_VERSION_NUMBER (GALANN_VERSION_MAJOR * 10000 + GALANN_VERSION_MINOR * 100 + GALANN_VERSION_PATCH)
 
-/* The version of the library actually loaded (may differ from the header). */
+/* The same for the library actually loaded at run time, which differs from
+ * the header's when the shared library was upgraded (compare
+ * galann_version_number() / 10000 with GALANN_VERSION_MAJOR). The string
+ * is static. Neither can fail; both are safe from any thread. */
 GALANN_API const char *galann_version(void);
 GALANN_API int galann_version_number(void);
 

@@ -35,9 +35,19 @@ typedef struct galann_data_view {
     size_t m;                 /* samples */
     size_t n;                 /* features */
     size_t k;                 /* labels */
-    const double *x;          /* m x n row-major */
+    int storage;              /* GALANN_STORAGE_F64, _F32 or _U8 */
+    const void *features;     /* m x n row-major, of the storage type */
+    const double *u8_values;  /* u8: the value of each byte (p / divisor) */
     const int32_t *y;         /* m labels in [0, k) */
 } galann_data_view;
+
+/* The f64 features themselves (no copy), or NULL when stored otherwise. */
+const double *galann_data_view_f64(const galann_data_view *v);
+/* Rows [first, first + count) as doubles (count x n) into out: exactly the
+ * numbers the f64 dataset of the same data holds. */
+void galann_data_view_rows(const galann_data_view *v, size_t first, size_t count, double *out);
+/* The same rows as floats (rounded to nearest from those doubles). */
+void galann_data_view_rows_f32(const galann_data_view *v, size_t first, size_t count, float *out);
 
 /* Samples per chunk of the data sums (galann_sum_chunk_samples): chunks
  * start at the dataset's first row, every GALANN_SUM_CHUNK samples. */

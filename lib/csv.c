@@ -177,17 +177,14 @@ int galann_csv_parse_row(csv_cursor *c, const csv_layout *l, size_t n, double *r
         int status = parse_number(c, j + first_feature_field, &v);
         if (status != GALANN_OK)
             return status;
-        row[j] = v / l->divisor;
-        if (!isfinite(row[j]))
-            return galann_error_set(GALANN_ERR_PARSE, "%s:%zu: field %zu is out of range once divided by %g", c->name,
-                                    c->line, j + first_feature_field, l->divisor);
+        row[j] = v;
     }
     return finish_line(c, n + first_feature_field - 1);
 }
 
 csv_layout galann_csv_default_layout(void)
 {
-    csv_layout l = { GALANN_DEFAULT_INPUT_DIVISOR, 1, 0 };
+    csv_layout l = { GALANN_DEFAULT_INPUT_DIVISOR, 1, 0, GALANN_STORAGE_AUTO };
     return l;
 }
 
@@ -233,6 +230,7 @@ GALANN_API void galann_csv_options_init_size(galann_csv_options *opts, size_t si
     defaults.divisor = GALANN_DEFAULT_INPUT_DIVISOR;
     defaults.header = 0;
     defaults.labelled = 1;
+    defaults.storage = GALANN_STORAGE_AUTO;
     defaults.struct_size = size < sizeof defaults ? size : sizeof defaults;
     memcpy(opts, &defaults, defaults.struct_size);
 }
@@ -254,8 +252,11 @@ int galann_csv_layout_of(const char *who, const galann_csv_options *given, const
         return galann_error_set(GALANN_ERR_INVALID, "%s: header must be -1 (detect), 0 or 1, got %d", who, o.header);
     if (o.labelled != 0 && o.labelled != 1)
         return galann_error_set(GALANN_ERR_INVALID, "%s: labelled must be 0 or 1, got %d", who, o.labelled);
+    if (o.storage < GALANN_STORAGE_AUTO || o.storage > GALANN_STORAGE_U8)
+        return galann_error_set(GALANN_ERR_INVALID, "%s: storage %d is not a galann_storage", who, o.storage);
     out->divisor = o.divisor;
     out->labelled = o.labelled;
+    out->storage = o.storage;
     out->header_lines = o.header == -1 ? (size_t)line_is_header(line, end) : (size_t)o.header;
     return GALANN_OK;
 }
@@ -325,25 +326,24 @@ GALANN_API int galann_dataset_parse_csv_with(const char *text, size_t length, co
     if (m > ((size_t)(end - first) + 1) / 2 / fields)
         return report_first_bad_row(&c, &l, n, m);
 
-    double *x = malloc(m * n * sizeof *x);
-    int32_t *y = malloc(m * sizeof *y);
-    if (!x || !y) {
-        free(x);
-        free(y);
-        return galann_error_set(GALANN_ERR_NOMEM, "%s: out of memory for %zu x %zu features", name, m, n);
+    csv_sink sink;
+    status = galann_csv_sink_open(&sink, &l, m, n, name);
+    double *row = status == GALANN_OK ? malloc(n * sizeof *row) : NULL;
+    if (status == GALANN_OK && !row)
+        status = galann_error_set(GALANN_ERR_NOMEM, "%s: out of memory for a row of %zu features", name, n);
+    for (size_t i = 0; i < m && status == GALANN_OK; i++) {
+        size_t line = c.line;
+        int32_t label;
+        status = galann_csv_parse_row(&c, &l, n, row, &label);
+        if (status == GALANN_OK)
+            status = galann_csv_sink_store(&sink, i, row, label, line);
     }
-    int32_t max_label = 0;
-    for (size_t i = 0; i < m; i++) {
-        status = galann_csv_parse_row(&c, &l, n, x + i * n, &y[i]);
-        if (status != GALANN_OK) {
-            free(x);
-            free(y);
-            return status;
-        }
-        if (y[i] > max_label)
-            max_label = y[i];
+    free(row);
+    if (status != GALANN_OK) {
+        galann_csv_sink_abandon(&sink);
+        return status;
     }
-    return galann_dataset_adopt(x, y, m, n, (size_t)max_label + 1, out);
+    return galann_csv_sink_finish(&sink, out);
 }
 
 GALANN_API int galann_dataset_parse_csv(const char *text, size_t length, const char *name, double divisor,
@@ -379,9 +379,15 @@ GALANN_API int galann_dataset_save_csv(const galann_dataset *d, const char *path
     char *text = malloc(d->m * per_row + 1), *p = text;
     if (!text)
         return galann_error_set(GALANN_ERR_NOMEM, "galann_dataset_save_csv: out of memory");
+    double *row = malloc(d->n * sizeof *row);
+    if (!row) {
+        free(text);
+        return galann_error_set(GALANN_ERR_NOMEM, "galann_dataset_save_csv: out of memory");
+    }
+    galann_data_view view = galann_dataset_view(d);
     for (size_t i = 0; i < d->m; i++) {
         p += sprintf(p, "%d", (int)d->y[i]);
-        const double *row = d->x + i * d->n;
+        galann_data_view_rows(&view, i, 1, row);
         for (size_t j = 0; j < d->n; j++) {
             *p++ = ',';
             /* the inverse of the loader's p / 255, rounded back to the
@@ -394,6 +400,7 @@ GALANN_API int galann_dataset_save_csv(const galann_dataset *d, const char *path
         }
         *p++ = '\n';
     }
+    free(row);
     int status = galann_write_file_atomically(path, text, (size_t)(p - text));
     free(text);
     return status;

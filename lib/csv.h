@@ -22,6 +22,7 @@ typedef struct csv_layout {
     double divisor;        /* every feature is divided by it */
     int labelled;          /* 1: label,f1,...,fn; 0: f1,...,fn (label 0) */
     size_t header_lines;   /* 0 or 1: lines before the first row, skipped */
+    int storage;           /* a galann_storage, AUTO included */
 } csv_layout;
 
 /* The layout of galann_dataset_load_csv: labelled, no header, /255. */
@@ -33,9 +34,33 @@ int galann_csv_layout_of(const char *who, const galann_csv_options *opts, const 
                          csv_layout *out);
 
 /* Parse one line ("label,f1,...,fn", or "f1,...,fn" when not labelled)
- * at c->p into row (divided by the divisor) and *label, and step past its
- * line end. GALANN_OK or GALANN_ERR_PARSE with "name:line: ..." set. */
+ * at c->p into row (the values as written: the sink divides) and *label,
+ * and step past its line end. GALANN_OK or GALANN_ERR_PARSE with
+ * "name:line: ..." set. */
 int galann_csv_parse_row(csv_cursor *c, const csv_layout *l, size_t n, double *row, int32_t *label);
+
+/* Where parsed rows go (csv_sink.c): m rows of n features in the layout's
+ * storage type; AUTO keeps u8 while every value is a byte, else f64. */
+typedef struct csv_sink {
+    int wanted;            /* the layout's storage */
+    int storage;           /* what features holds now */
+    double divisor;
+    double u8_values[256];
+    size_t m, n;
+    int labelled;          /* for field numbers in messages */
+    const char *name;
+    void *features;
+    int32_t *y;
+    int32_t max_label;
+} csv_sink;
+
+int galann_csv_sink_open(csv_sink *s, const csv_layout *l, size_t m, size_t n, const char *name);
+/* Store row i (raw values, line for messages). */
+int galann_csv_sink_store(csv_sink *s, size_t i, const double *raw, int32_t label, size_t line);
+/* The dataset (n_labels one more than the largest label); the sink is
+ * empty afterwards, also on failure. */
+int galann_csv_sink_finish(csv_sink *s, galann_dataset **out);
+void galann_csv_sink_abandon(csv_sink *s);
 
 /* Bytes read per step by galann_dataset_load_csv. */
 #define GALANN_CSV_CHUNK_BYTES ((size_t)4 << 20)

@@ -116,16 +116,16 @@ static size_t complete_lines(const char *buf, size_t len)
     return len;
 }
 
-/* Pass 2: parse every row into x and y; with x NULL, parse into a scratch
- * row only (to find the faulty line of a malformed file). */
 static int skip_lines(chunk_reader *r, uint64_t lines);
 
-static int parse_rows(chunk_reader *r, const file_shape *shape, const csv_layout *l, double *x, int32_t *y)
+/* Pass 2: parse every row into the sink; with sink NULL, parse into a
+ * scratch row only (to find the faulty line of a malformed file). */
+static int parse_rows(chunk_reader *r, const file_shape *shape, const csv_layout *l, csv_sink *sink)
 {
     size_t n = shape->fields - (l->labelled ? 1 : 0), rows = 0, line = 1 + l->header_lines;
-    double *scratch = x ? NULL : malloc(n * sizeof *scratch);
-    int32_t scratch_label;
-    if (!x && !scratch)
+    double *row = malloc(n * sizeof *row);
+    int32_t label;
+    if (!row)
         return galann_error_set(GALANN_ERR_NOMEM, "%s: out of memory for a row of %zu features", r->path, n);
     r->len = 0;
     r->eof = 0;
@@ -141,7 +141,10 @@ static int parse_rows(chunk_reader *r, const file_shape *shape, const csv_layout
                 status = galann_error_set(GALANN_ERR_IO, "%s: the file grew while it was read", r->path);
                 break;
             }
-            status = galann_csv_parse_row(&c, l, n, x ? x + rows * n : scratch, x ? &y[rows] : &scratch_label);
+            size_t row_line = c.line;
+            status = galann_csv_parse_row(&c, l, n, row, &label);
+            if (status == GALANN_OK && sink)
+                status = galann_csv_sink_store(sink, rows, row, label, row_line);
             rows++;
         }
         line = c.line;
@@ -152,9 +155,9 @@ static int parse_rows(chunk_reader *r, const file_shape *shape, const csv_layout
     }
     if (status == GALANN_OK && rows != shape->lines)
         status = galann_error_set(GALANN_ERR_IO, "%s: the file changed while it was read", r->path);
-    if (status == GALANN_OK && !x) /* cannot happen: the file is too short for its rows */
+    if (status == GALANN_OK && !sink) /* cannot happen: the file is too short for its rows */
         status = galann_error_set(GALANN_ERR_PARSE, "%s: malformed CSV", r->path);
-    free(scratch);
+    free(row);
     return status;
 }
 
@@ -173,18 +176,6 @@ static int open_regular_file(chunk_reader *r)
         return galann_error_set(GALANN_ERR_NOMEM, "%s: cannot open: %s", r->path, strerror(errno));
     }
     return GALANN_OK;
-}
-
-/* The parsed rows as a dataset (which owns x and y from then on), with
- * one more label than the largest found. */
-static int adopt_rows(double *x, int32_t *y, size_t m, size_t n, galann_dataset **out)
-{
-    int32_t max_label = 0;
-    for (size_t i = 0; i < m; i++) {
-        if (y[i] > max_label)
-            max_label = y[i];
-    }
-    return galann_dataset_adopt(x, y, m, n, (size_t)max_label + 1, out);
 }
 
 /* Read the file's first line into the buffer (whole, or as much as there
@@ -210,8 +201,8 @@ int galann_csv_load_file_laid_out(const char *path, const galann_csv_options *op
     chunk_reader r = { NULL, path, chunk_bytes ? chunk_bytes : GALANN_CSV_CHUNK_BYTES, NULL, 0, 0, 0 };
     file_shape shape;
     csv_layout l;
-    double *x = NULL;
-    int32_t *y = NULL;
+    csv_sink sink;
+    memset(&sink, 0, sizeof sink);
     const char *first_end = NULL;
     int status = galann_csv_layout_of(who, opts, "", "", &l);
     if (status == GALANN_OK)
@@ -250,25 +241,17 @@ int galann_csv_load_file_laid_out(const char *path, const galann_csv_options *op
     /* Every field takes at least two bytes: a file too short for its rows
      * is malformed, and parsing without storing finds where. */
     if (m > (shape.bytes + 1) / 2 / shape.fields) {
-        status = parse_rows(&r, &shape, &l, NULL, NULL);
+        status = parse_rows(&r, &shape, &l, NULL);
         goto done;
     }
-    x = malloc(m * n * sizeof *x);
-    y = malloc(m * sizeof *y);
-    if (!x || !y) {
-        status = galann_error_set(GALANN_ERR_NOMEM, "%s: out of memory for %zu x %zu features", path, m, n);
-        goto done;
-    }
-    status = parse_rows(&r, &shape, &l, x, y);
-    if (status != GALANN_OK)
-        goto done;
-    status = adopt_rows(x, y, m, n, out);
-    x = NULL;
-    y = NULL;
+    status = galann_csv_sink_open(&sink, &l, m, n, path);
+    if (status == GALANN_OK)
+        status = parse_rows(&r, &shape, &l, &sink);
+    if (status == GALANN_OK)
+        status = galann_csv_sink_finish(&sink, out);
 
 done:
-    free(x);
-    free(y);
+    galann_csv_sink_abandon(&sink);
     free(r.buf);
     if (r.f)
         fclose(r.f);
@@ -356,11 +339,15 @@ static int skip_lines(chunk_reader *r, uint64_t lines)
 }
 
 /* Parse count rows from r's stream (starting at a line start, file line
- * first_line) into x and y, n features each. */
-static int parse_share(chunk_reader *r, uint64_t first_line, uint64_t count, size_t n, double *x, int32_t *y)
+ * first_line) into the sink, n features each. */
+static int parse_share(chunk_reader *r, uint64_t first_line, uint64_t count, size_t n, csv_sink *sink)
 {
     size_t rows = 0, line = (size_t)first_line;
     const csv_layout layout = galann_csv_default_layout();
+    double *row = malloc(n * sizeof *row);
+    int32_t label;
+    if (!row)
+        return galann_error_set(GALANN_ERR_NOMEM, "%s: out of memory for a row of %zu features", r->path, n);
     int status = GALANN_OK;
     while (status == GALANN_OK && rows < count) {
         /* the buffered bytes up to the last complete line; at the end of
@@ -370,12 +357,17 @@ static int parse_share(chunk_reader *r, uint64_t first_line, uint64_t count, siz
             status = read_chunk(r);
             continue;
         }
-        if (complete == 0)
-            return galann_error_set(GALANN_ERR_PARSE, "%s:%zu: the file has fewer rows than asked for", r->path,
-                                    line);
+        if (complete == 0) {
+            status = galann_error_set(GALANN_ERR_PARSE, "%s:%zu: the file has fewer rows than asked for", r->path,
+                                      line);
+            break;
+        }
         csv_cursor c = { r->buf, r->buf + complete, r->path, line };
         while (status == GALANN_OK && c.p < c.end && rows < count) {
-            status = galann_csv_parse_row(&c, &layout, n, x + rows * n, &y[rows]);
+            size_t row_line = c.line;
+            status = galann_csv_parse_row(&c, &layout, n, row, &label);
+            if (status == GALANN_OK)
+                status = galann_csv_sink_store(sink, rows, row, label, row_line);
             rows++;
         }
         line = c.line;
@@ -385,6 +377,7 @@ static int parse_share(chunk_reader *r, uint64_t first_line, uint64_t count, siz
         if (status == GALANN_OK && rows < count && !r->eof)
             status = read_chunk(r);
     }
+    free(row);
     return status;
 }
 
@@ -421,8 +414,9 @@ GALANN_API int galann_dataset_load_csv_rows(const char *path, uint64_t offset, u
                                 (unsigned long long)first, (unsigned long long)count,
                                 (unsigned long long)offset_row);
     chunk_reader r = { NULL, path, GALANN_CSV_CHUNK_BYTES, NULL, 0, 0, 0 };
-    double *x = NULL;
-    int32_t *y = NULL;
+    csv_sink sink;
+    memset(&sink, 0, sizeof sink);
+    const csv_layout layout = galann_csv_default_layout();
     size_t fields = 0;
     int status = open_regular_file(&r);
     if (status != GALANN_OK)
@@ -461,23 +455,14 @@ GALANN_API int galann_dataset_load_csv_rows(const char *path, uint64_t offset, u
                                   (unsigned long long)count, n);
         goto done;
     }
-    x = malloc((size_t)count * n * sizeof *x);
-    y = malloc((size_t)count * sizeof *y);
-    if (!x || !y) {
-        status = galann_error_set(GALANN_ERR_NOMEM, "%s: out of memory for %llu x %zu features", path,
-                                  (unsigned long long)count, n);
-        goto done;
-    }
-    status = parse_share(&r, first + 1, count, n, x, y);
-    if (status != GALANN_OK)
-        goto done;
-    status = adopt_rows(x, y, (size_t)count, n, out);
-    x = NULL;
-    y = NULL;
+    status = galann_csv_sink_open(&sink, &layout, (size_t)count, n, path);
+    if (status == GALANN_OK)
+        status = parse_share(&r, first + 1, count, n, &sink);
+    if (status == GALANN_OK)
+        status = galann_csv_sink_finish(&sink, out);
 
 done:
-    free(x);
-    free(y);
+    galann_csv_sink_abandon(&sink);
     free(r.buf);
     if (r.f)
         fclose(r.f);

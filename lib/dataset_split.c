@@ -7,7 +7,8 @@
  * least one when the class has two rows or more and fraction > 0, never
  * all of them), chosen by a partial Fisher-Yates shuffle of the class's
  * row numbers driven by MT19937 seeded with the caller's seed. Both parts
- * keep the rows in their original order and every label of the whole.
+ * keep the rows in their original order, every label of the whole and its
+ * storage type.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -70,7 +71,8 @@ static int choose_held_out_rows(const galann_dataset *d, double fraction, uint32
 static int gather_rows(const galann_dataset *d, const unsigned char *held, unsigned char want, size_t count,
                        galann_dataset **out)
 {
-    double *x = malloc(count * d->n * sizeof *x);
+    size_t row_bytes = d->n * galann_storage_bytes(d->storage);
+    unsigned char *x = malloc(count * row_bytes);
     int32_t *y = malloc(count * sizeof *y);
     if (!x || !y) {
         free(x);
@@ -81,10 +83,10 @@ static int gather_rows(const galann_dataset *d, const unsigned char *held, unsig
     for (size_t i = 0; i < d->m; i++) {
         if (held[i] != want)
             continue;
-        memcpy(x + r * d->n, d->x + i * d->n, d->n * sizeof *x);
+        memcpy(x + r * row_bytes, (const unsigned char *)d->features + i * row_bytes, row_bytes);
         y[r++] = d->y[i];
     }
-    return galann_dataset_adopt(x, y, count, d->n, d->k, out);
+    return galann_dataset_adopt_stored(d->storage, x, d->divisor, y, count, d->n, d->k, out);
 }
 
 GALANN_API int galann_dataset_split(const galann_dataset *d, double fraction, uint32_t seed,

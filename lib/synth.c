@@ -126,7 +126,7 @@ static void draw_irregular(galann_mt19937 *mt, double *img)
 
 /* Scale the light to a random peak over a random sky, add noise and
  * quantise to 8 bits as a camera would. */
-static void expose(galann_mt19937 *mt, const double *light, double *pixels)
+static void expose(galann_mt19937 *mt, const double *light, uint8_t *pixels)
 {
     double peak = 0.0;
     for (int i = 0; i < PIXELS; i++)
@@ -136,7 +136,7 @@ static void expose(galann_mt19937 *mt, const double *light, double *pixels)
     for (int i = 0; i < PIXELS; i++) {
         double p = sky + brightness * light[i] + noise * normal(mt);
         p = floor(p + 0.5);
-        pixels[i] = (p < 0 ? 0 : (p > 255 ? 255 : p)) / 255.0;
+        pixels[i] = (uint8_t)(p < 0 ? 0 : (p > 255 ? 255 : p));
     }
 }
 
@@ -149,7 +149,8 @@ GALANN_API int galann_dataset_synthesize(size_t n_samples, uint32_t seed, galann
     if (n_samples == 0 || n_samples > SIZE_MAX / (PIXELS * sizeof(double)))
         return galann_error_set(GALANN_ERR_INVALID, "galann_dataset_synthesize: %zu samples is not a usable count",
                                 n_samples);
-    double *x = malloc(n_samples * PIXELS * sizeof *x);
+    /* 8-bit pixels, stored as such (p / 255 when read) */
+    uint8_t *x = malloc(n_samples * PIXELS);
     int32_t *y = malloc(n_samples * sizeof *y);
     double light[PIXELS];
     if (!x || !y) {
@@ -169,5 +170,5 @@ GALANN_API int galann_dataset_synthesize(size_t n_samples, uint32_t seed, galann
         }
         expose(&mt, light, x + i * PIXELS);
     }
-    return galann_dataset_adopt(x, y, n_samples, PIXELS, N_CLASSES, out);
+    return galann_dataset_adopt_stored(GALANN_STORAGE_U8, x, 255.0, y, n_samples, PIXELS, N_CLASSES, out);
 }

@@ -180,10 +180,10 @@ static int agree_on_shape(galann_mpi *g, const char *path, galann_dataset **d, u
     }
     galann_dataset *shaped = NULL;
     if (status == GALANN_OK && (!*d || mine[1] < most[1])) {
-        const double *x = *d ? galann_dataset_features(*d) : NULL;
-        const int32_t *y = *d ? galann_dataset_labels(*d) : NULL;
-        size_t m = *d ? galann_dataset_n_samples(*d) : 0;
-        status = galann_dataset_new(x, y, m, (size_t)most[0], (size_t)most[1], &shaped);
+        /* every label the others know, in this share's storage; or an
+         * empty share of the common shape */
+        status = *d ? galann_dataset_with_labels(*d, (size_t)most[1], &shaped)
+                    : galann_dataset_new(NULL, NULL, 0, (size_t)most[0], (size_t)most[1], &shaped);
     }
     status = agree_with_message(g, status, own);
     if (status != GALANN_OK) {

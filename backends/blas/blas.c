@@ -61,6 +61,7 @@ typedef struct worker_space {
     double *activations; /* per layer l >= 1: block x s_l */
     double *deltas;      /* same layout */
     double *delta_t;     /* one layer's deltas transposed: s_l x block */
+    double *inputs;      /* a block of u8 or f32 rows as doubles: block x n */
     double chunk_cost;   /* the current chunk's cost terms */
     double combine_seconds; /* adding chunk partials exactly (profiling) */
     size_t correct;
@@ -74,6 +75,7 @@ typedef struct blas_state {
     worker_space *workers;
     size_t grad_capacity;  /* doubles allocated per worker gradient (and sums - 1) */
     size_t unit_capacity;  /* doubles allocated per worker for a block's activations */
+    size_t input_capacity; /* doubles allocated per worker for a block of converted inputs */
     double *weights_t;     /* transposed weights, shared read-only by the workers */
     int profiling;         /* time the exact combination */
     double combine_seconds; /* worker 0's additions and the merge phases */
@@ -209,10 +211,13 @@ static void evaluate_chunk(const evaluation_task *t, worker_space *w, galann_exa
 {
     const galann_eval_request *req = t->req;
     size_t n = req->data.n, n_params = req->net.n_params;
+    const double *stored = galann_data_view_f64(&req->data);
     w->chunk_cost = 0.0;
     for (size_t i = first; i < last; i += t->block) {
         size_t b = last - i < t->block ? last - i : t->block;
-        const double *x = req->data.x + i * n;
+        const double *x = stored ? stored + i * n : w->inputs;
+        if (!stored)
+            galann_data_view_rows(&req->data, i, b, w->inputs);
         forward_block(&req->net, t, w, x, n, b);
         score_block(req, t, w, i, b);
         if (req->gradient_wanted)
@@ -303,15 +308,35 @@ static void free_workers(blas_state *s)
         free(s->workers[i].activations);
         free(s->workers[i].deltas);
         free(s->workers[i].delta_t);
+        free(s->workers[i].inputs);
     }
     free(s->workers);
     s->workers = NULL;
     s->grad_capacity = 0;
     s->unit_capacity = 0;
+    s->input_capacity = 0;
 }
 
 /* Grow the per-worker buffers to fit this network; allocation happens
  * here, never inside the sample loop. */
+/* Room for a block of inputs converted to doubles (datasets stored as u8
+ * or f32): block x n per worker, kept across evaluations. */
+static int reserve_inputs(blas_state *s, size_t values)
+{
+    if (values <= s->input_capacity)
+        return GALANN_OK;
+    for (int i = 0; i < s->threads; i++) {
+        free(s->workers[i].inputs);
+        s->workers[i].inputs = malloc(values * sizeof(double));
+        if (!s->workers[i].inputs) {
+            free_workers(s);
+            return galann_error_set(GALANN_ERR_NOMEM, "blas backend: out of memory for a block of inputs");
+        }
+    }
+    s->input_capacity = values;
+    return GALANN_OK;
+}
+
 static int reserve_workers(blas_state *s, size_t n_params, size_t units)
 {
     if (!s->workers) {
@@ -395,6 +420,8 @@ static int blas_evaluate(void *state, const galann_eval_request *req)
         units += net->sizes[l];
     }
     int status = reserve_workers(s, net->n_params, units * t.block);
+    if (status == GALANN_OK && !galann_data_view_f64(&req->data))
+        status = reserve_inputs(s, t.block * req->data.n);
     if (status != GALANN_OK)
         return status;
     /* The weights transposed, once per evaluation: the forward products

@@ -270,6 +270,31 @@ static void opencl_release_dataset(void *state, void *attachment)
     free(ds);
 }
 
+/* The features as doubles into buf: f64 data as it is; u8 or f32 data a
+ * block of rows at a time through a host staging buffer (blocking writes,
+ * so the buffer can be reused), never as a whole double copy on the host. */
+#define UPLOAD_ROWS 1024
+static cl_int upload_features(opencl_state *s, cl_mem buf, const galann_data_view *data, event_log *log)
+{
+    const double *x = galann_data_view_f64(data);
+    if (x)
+        return clEnqueueWriteBuffer(s->queue, buf, CL_FALSE, 0, data->m * data->n * sizeof(double), x, 0, NULL,
+                                    event_slot(log, T_DATASET));
+    size_t rows = data->m < UPLOAD_ROWS ? data->m : UPLOAD_ROWS;
+    double *staging = malloc(rows * data->n * sizeof *staging);
+    if (!staging)
+        return CL_OUT_OF_HOST_MEMORY;
+    cl_int err = CL_SUCCESS;
+    for (size_t first = 0; first < data->m && err == CL_SUCCESS; first += rows) {
+        size_t count = data->m - first < rows ? data->m - first : rows;
+        galann_data_view_rows(data, first, count, staging);
+        err = clEnqueueWriteBuffer(s->queue, buf, CL_TRUE, first * data->n * sizeof(double),
+                                   count * data->n * sizeof(double), staging, 0, NULL, NULL);
+    }
+    free(staging);
+    return err;
+}
+
 static int opencl_prepare_dataset(void *state, const galann_data_view *data, void **attachment)
 {
     opencl_state *s = state;
@@ -311,7 +336,7 @@ static int opencl_prepare_dataset(void *state, const galann_data_view *data, voi
         status = cl_failure(err, "clCreateBuffer(dataset labels)");
         goto fail;
     }
-    err = clEnqueueWriteBuffer(s->queue, ds->x, CL_FALSE, 0, x_bytes, data->x, 0, NULL, event_slot(&log, T_DATASET));
+    err = upload_features(s, ds->x, data, &log);
     if (err == CL_SUCCESS)
         err = clEnqueueWriteBuffer(s->queue, ds->y, CL_FALSE, 0, y_bytes, data->y, 0, NULL,
                                    event_slot(&log, T_DATASET));

@@ -150,7 +150,7 @@ static int reference_evaluate(void *state, const galann_eval_request *req)
     double cost = 0.0, cost_carry = 0.0;
     size_t correct = 0;
     for (size_t i = 0; i < data->m; i++) {
-        memcpy(w.a[0], data->x + i * data->n, data->n * sizeof(double));
+        galann_data_view_rows(data, i, 1, w.a[0]);
         forward_sample(net, &w);
         const double *out = w.a[L], *z = w.delta[L];
         int32_t label = data->y[i];
