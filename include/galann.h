@@ -130,15 +130,10 @@ GALANN_API const char *galann_strerror(int status);
 
 /* The detailed message of this thread's most recent call of a libgalann
  * function that can fail: what failed and where ("train.csv:4: expected
- * 1025 fields, found 1001"), or "" if that call succeeded (every such
- * function clears it first). The functions that cannot fail (accessors,
- * _free, _init_size, galann_strerror, galann_stop_reason_string, the
- * version functions) leave it as it is, so it can still be read after
- * freeing the handles. One thread never sees another's message.
- *
- * Never NULL. It points to a thread-local buffer of 1024 bytes whose text
- * may change at this thread's next libgalann call: copy it to keep it. A
- * longer message keeps its start and its end (docs/api.md §1.2). */
+ * 1025 fields, found 1001"), or "" if that call succeeded. The functions
+ * that cannot fail leave it as it is (docs/api.md §1.2). Never NULL; it
+ * points to a thread-local buffer of 1024 bytes whose text may change at
+ * this thread's next libgalann call: copy it to keep it. */
 GALANN_API const char *galann_last_error(void);
 
 /* ---------------------------------------------------------------- context */
@@ -173,18 +168,12 @@ typedef struct galann_context galann_context;
  * then change the fields you need, so that fields added later keep their
  * defaults. The strings are read during galann_context_new_ex only.
  *
- * About every _init macro in this file: it passes the size of the caller's
- * struct to the _init_size function, which writes the defaults into that
- * many bytes at most (and no more than the library's struct) and sets
- * struct_size to the bytes written; so a program built against an older,
- * shorter struct is never written past its end by a newer library, and the
- * library knows which fields the caller has (docs/api.md §1.5). Bindings
- * that cannot use macros call the _init_size function with their struct's
- * size. An _init_size function does nothing when the pointer is NULL or
- * size < sizeof(size_t); it cannot fail, leaves the thread's message alone
- * and is safe from any thread. Functions that read options accept a
- * smaller struct_size (the fields beyond it keep their defaults) and refuse
- * 0 or one larger than the library's struct with GALANN_ERR_INVALID. */
+ * Every _init macro in this file passes the size of the caller's struct to
+ * its _init_size function, which writes the defaults no further than that
+ * (docs/api.md §1.5: an older, shorter struct is never overrun). Bindings
+ * without macros call _init_size with their struct's size. The functions
+ * that read options accept a smaller struct_size and refuse 0 or one
+ * larger than the library's struct with GALANN_ERR_INVALID. */
 typedef struct galann_context_options {
     size_t struct_size;  /* set by galann_context_options_init */
     int threads;         /* worker threads for blas, 0..1024; default 0 =
@@ -329,16 +318,12 @@ typedef struct galann_profile {
 } galann_profile;
 
 /* Reports (galann_profile, galann_cg_report, galann_fit_report) are
- * written by the library: set their size with the _init macro (it zeroes
- * the struct and sets struct_size), or set struct_size = sizeof the struct
- * yourself. The library writes only the bytes that both the caller's
- * struct and its own hold, and sets struct_size to the number it wrote: an
- * older program's shorter report is never written past its end, a newer
- * one's longer report keeps its extra bytes untouched. A struct_size of 0
- * (a report zeroed with memset or = {0}) or less than sizeof(size_t) is
- * refused with GALANN_ERR_INVALID before anything is computed or written.
- * The _init_size functions behave as the options' (galann_context_options
- * above). */
+ * written by the library: set struct_size with the _init macro (it zeroes
+ * the struct) or to sizeof the struct. The library writes only the bytes
+ * both its struct and the caller's hold, and sets struct_size to that
+ * number (docs/api.md §1.5). A struct_size of 0 (a report zeroed with
+ * memset or = {0}) or less than sizeof(size_t) is refused with
+ * GALANN_ERR_INVALID before anything is computed or written. */
 GALANN_API void galann_profile_init_size(galann_profile *profile, size_t size);
 #define galann_profile_init(p) galann_profile_init_size((p), sizeof *(p))
 
