@@ -448,6 +448,8 @@ typedef enum galann_storage {
  *   64 characters or more train.csv:1: field 5 is too long for a number ("...")
  *   bad label             train.csv:1: label "-1" is not a class number in 0..65535
  *   a header, no rows     train.csv:2: no rows after the header
+ *   not a byte, with galann_csv_options.storage GALANN_STORAGE_U8
+ *                         train.csv:3: field 2 (0.5) is not a whole number 0..255, as u8 storage needs
  */
 
 /* Read a CSV file (the format above) with every feature scaled x = p / 255,
@@ -564,21 +566,31 @@ GALANN_API void galann_dataset_free(galann_dataset *d);
 
 /* galann_dataset_new for other storage types (arrays copied, as stored):
  * float features (finite), or 8-bit pixels whose values are p / divisor
- * (divisor finite and nonzero; 255 for pixels scaled to [0, 1]). Statuses
- * as galann_dataset_new. */
+ * (divisor finite and nonzero, 255 / divisor finite; 255 for pixels
+ * scaled to [0, 1]).
+ * Ownership: the caller frees *out with galann_dataset_free.
+ * Statuses: as galann_dataset_new (the messages name galann_dataset_new_f32
+ * or _u8); _u8 also GALANN_ERR_INVALID for an unusable divisor, and never
+ * GALANN_ERR_NONFINITE. */
 GALANN_API int galann_dataset_new_f32(const float *features, const int32_t *labels, size_t n_samples,
                                       size_t n_features, size_t n_labels, galann_dataset **out);
 GALANN_API int galann_dataset_new_u8(const uint8_t *pixels, const int32_t *labels, size_t n_samples,
                                      size_t n_features, size_t n_labels, double divisor, galann_dataset **out);
 
 /* A copy of d (same storage) that knows n_labels classes, when d's labels
- * use fewer (a test set without the last class). GALANN_ERR_INVALID when a
- * label is not below n_labels; GALANN_ERR_NOMEM. */
+ * use fewer (a test set without the last class; a pixels-only file, whose
+ * one label 0 must match a model's outputs).
+ * Ownership: the caller frees *out with galann_dataset_free.
+ * Statuses: GALANN_ERR_INVALID (d or out NULL, and *out is left as it was
+ * when d is NULL; n_labels 0 or above INT32_MAX; a label not below
+ * n_labels), GALANN_ERR_NOMEM. */
 GALANN_API int galann_dataset_with_labels(const galann_dataset *d, size_t n_labels, galann_dataset **out);
 
 /* A copy of rows [first_row, first_row + n_rows) of d, in d's storage and
- * with d's labels (n_rows 0 makes an empty share). GALANN_ERR_INVALID
- * (NULL), GALANN_ERR_DIMENSION (rows outside d), GALANN_ERR_NOMEM. */
+ * with d's labels (n_rows 0 makes an empty share).
+ * Ownership: the caller frees *out with galann_dataset_free.
+ * Statuses: GALANN_ERR_INVALID (d or out NULL), GALANN_ERR_DIMENSION (rows
+ * outside d), GALANN_ERR_NOMEM. */
 GALANN_API int galann_dataset_slice(const galann_dataset *d, size_t first_row, size_t n_rows, galann_dataset **out);
 
 /* The built-in synthetic galaxy set: n_samples procedurally drawn 32x32
@@ -646,14 +658,18 @@ GALANN_API const double *galann_dataset_features(const galann_dataset *d);
 GALANN_API const int32_t *galann_dataset_labels(const galann_dataset *d);
 
 /* The storage type (a galann_storage; -1 for NULL), the u8 divisor (1 for
- * other types), and the features as stored (uint8_t, float or double,
- * n_samples x n_features row-major; borrowed). */
+ * other types, 0.0 for NULL), and the features as stored (uint8_t, float
+ * or double, n_samples x n_features row-major; borrowed, valid until the
+ * dataset is freed; NULL for NULL). Cannot fail; safe to call
+ * concurrently. */
 GALANN_API int galann_dataset_storage(const galann_dataset *d);
 GALANN_API double galann_dataset_divisor(const galann_dataset *d);
 GALANN_API const void *galann_dataset_stored_features(const galann_dataset *d);
 /* Rows [first_row, first_row + n_rows) as doubles into out (n_rows x
- * n_features). GALANN_ERR_INVALID (NULL), GALANN_ERR_DIMENSION (rows
- * outside the dataset). */
+ * n_features, the caller's buffer): exactly the numbers the f64 dataset of
+ * the same data holds.
+ * Statuses: GALANN_ERR_INVALID (d NULL; out NULL with n_rows > 0),
+ * GALANN_ERR_DIMENSION (rows outside the dataset). */
 GALANN_API int galann_dataset_copy_features(const galann_dataset *d, size_t first_row, size_t n_rows, double *out);
 
 /* ------------------------------------------------------------------ model */
