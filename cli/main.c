@@ -169,6 +169,15 @@ int open_context(const cli_args *a, galann_context **out)
     if (rc != EXIT_OK)
         return rc;
     o.threads = (int)threads;
+    const char *precision = arg_value(a, "precision");
+    if (precision && strcmp(precision, "double") == 0)
+        o.precision = GALANN_PRECISION_DOUBLE;
+    else if (precision && strcmp(precision, "single") == 0)
+        o.precision = GALANN_PRECISION_SINGLE;
+    else if (precision && strcmp(precision, "any") == 0)
+        o.precision = GALANN_PRECISION_ANY;
+    else if (precision)
+        return usage_error(a, "--precision '%s' is not double, single or any", precision);
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     if (threads > 0 && cpus > 0 && threads > (size_t)cpus && distributed_is_leader())
         fprintf(stderr, "galann %s: warning: --threads %zu is more than the %ld CPUs online: the extra threads "

@@ -98,7 +98,7 @@ static int open_model_and_data(const cli_args *a, loaded *l, int labels_required
 
 int command_predict(const cli_args *a)
 {
-    static const char *const with_value[] = { "model", "data", "header", "backend", "threads", NULL };
+    static const char *const with_value[] = { "model", "data", "header", "backend", "threads", "precision", NULL };
     static const char *const flags[] = { "proba", "outputs", "help", NULL };
     if (arg_flag(a, "help")) {
         fputs(predict_help, stdout);
@@ -211,7 +211,7 @@ static int plot_confusion(const cli_args *a, const galann_model *m, const int64_
 
 int command_eval(const cli_args *a)
 {
-    static const char *const with_value[] = { "model", "data", "lambda", "plot", "header", "backend", "threads",
+    static const char *const with_value[] = { "model", "data", "lambda", "plot", "header", "backend", "threads", "precision",
                                               NULL };
     static const char *const flags[] = { "help", NULL };
     if (arg_flag(a, "help")) {

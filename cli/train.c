@@ -26,7 +26,8 @@ static const char train_help[] =
     "usage: galann train [--train FILE] [--validation FILE | --validation-fraction F] [--test FILE]\n"
     "                    [--patience N] [--select-by-test] [--classes E,S,I] [--scale S] [--header auto|yes|no]\n"
     "                    [--hidden N | --layers 1024,8,3] [--lambda L] [--maxiter N] [--seed S]\n"
-    "                    [--backend NAME] [--threads N] [--save MODEL] [--trace FILE.csv] [--plot FILE.svg]\n"
+    "                    [--backend NAME] [--threads N] [--precision P] [--save MODEL] [--trace FILE.csv]\n"
+    "                    [--plot FILE.svg]\n"
     "                    [--quiet]\n"
     "\n"
     "Train the galaxy classifier with nonlinear conjugate gradient (as scipy's fmin_cg).\n"
@@ -54,6 +55,8 @@ static const char train_help[] =
     "  --seed S          initial weights as numpy.random.seed(S) (default 917)\n"
     "  --backend NAME    reference, blas or opencl (default: best available)\n"
     "  --threads N       worker threads for the blas backend\n"
+    "  --precision P     double (default: GALANN_PRECISION, else double), single (blas, opencl: float32\n"
+    "                    products, float64 sums) or any (double where the device has it)\n"
     "\n"
     "outputs (checked before training starts):\n"
     "  --save MODEL      save the kept iterate (the last one without a validation set)\n"
@@ -315,7 +318,7 @@ static int parse_settings(const cli_args *a, train_settings *t)
 {
     static const char *const with_value[] = { "train", "test", "validation", "validation-fraction", "patience",
                                               "classes", "scale", "header", "hidden", "layers", "lambda",
-                                              "maxiter", "seed", "backend", "threads", "save", "trace", "plot",
+                                              "maxiter", "seed", "backend", "threads", "precision", "save", "trace", "plot",
                                               NULL };
     static const char *const flags[] = { "quiet", "help", "select-by-test", NULL };
     memset(t, 0, sizeof *t);

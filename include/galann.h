@@ -198,7 +198,25 @@ typedef struct galann_context_options {
                             event times). Default 0 = GALANN_PROFILE from the
                             environment, else off: no value forces it off
                             while GALANN_PROFILE is set */
+    int precision;       /* a galann_precision. Default 0 =
+                            GALANN_PRECISION from the environment ("double",
+                            "single" or "any"), else double */
 } galann_context_options;
+
+/* The arithmetic a context computes in. Double is the reference: every
+ * fixture and the thread-count guarantee are stated for it. Single does the
+ * products in float32 and the sums that matter (each chunk's partial sums,
+ * the cost, the gradient's accumulation over blocks) in float64: cost within
+ * about 1e-5 relative of double, gradient within about 1e-4 of its largest
+ * component. Single is still the same bits for any thread count. */
+typedef enum galann_precision {
+    GALANN_PRECISION_DEFAULT = 0, /* GALANN_PRECISION, else double */
+    GALANN_PRECISION_DOUBLE = 1,
+    GALANN_PRECISION_SINGLE = 2,  /* blas, opencl; reference is double only */
+    GALANN_PRECISION_ANY = 3      /* double where the device has it, else single
+                                     (opencl devices without fp64); never
+                                     chosen silently: only when asked for */
+} galann_precision;
 
 GALANN_API void galann_context_options_init_size(galann_context_options *opts, size_t size);
 #define galann_context_options_init(opts) galann_context_options_init_size((opts), sizeof *(opts))
@@ -241,6 +259,10 @@ GALANN_API void galann_context_free(galann_context *ctx);
  * "none" for NULL. Never NULL; static, so valid after the context is
  * freed. Cannot fail. */
 GALANN_API const char *galann_context_backend(const galann_context *ctx);
+
+/* The precision the context computes in: GALANN_PRECISION_DOUBLE or
+ * GALANN_PRECISION_SINGLE (what ANY resolved to); 0 for NULL. Cannot fail. */
+GALANN_API int galann_context_precision(const galann_context *ctx);
 
 /* Change the number of worker threads to n, 1..1024. blas builds a new
  * pool, then drops the old one; when the new one cannot be built, the old

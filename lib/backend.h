@@ -79,6 +79,7 @@ typedef struct galann_eval_request {
 
 typedef struct galann_backend_config {
     int threads;              /* >= 1 */
+    int precision;            /* GALANN_PRECISION_DOUBLE, _SINGLE or _ANY */
     const char *device;       /* backend-specific device selector, may be NULL */
     const char *cache_dir;    /* may be NULL */
     int profile;              /* time transfers and kernels (device backends) */
@@ -113,6 +114,10 @@ typedef struct galann_backend_ops {
     /* Optional: add the device time split (upload, kernel, download and
      * dataset fields) to *out; the core fills evaluations and seconds. */
     void (*profile)(void *state, galann_profile *out);
+    /* Optional: the precision the state computes in (DOUBLE or SINGLE).
+     * NULL: the backend computes in double only, and the core refuses a
+     * request for single before create. */
+    int (*precision)(void *state);
 } galann_backend_ops;
 
 /* ---- services the core offers backends (hidden, not part of the ABI) ---- */

@@ -73,6 +73,22 @@ static int default_thread_count(int *threads)
     return GALANN_OK;
 }
 
+/* GALANN_PRECISION: "double", "single" or "any"; unset or empty: double. */
+static int precision_from_environment(int *precision)
+{
+    const char *env = getenv("GALANN_PRECISION");
+    *precision = GALANN_PRECISION_DOUBLE;
+    if (!env || !*env || strcmp(env, "double") == 0)
+        return GALANN_OK;
+    if (strcmp(env, "single") == 0)
+        *precision = GALANN_PRECISION_SINGLE;
+    else if (strcmp(env, "any") == 0)
+        *precision = GALANN_PRECISION_ANY;
+    else
+        return galann_error_set(GALANN_ERR_INVALID, "GALANN_PRECISION=\"%.40s\" is not double, single or any", env);
+    return GALANN_OK;
+}
+
 static int choose_backend(const char *name, const galann_backend_ops **ops)
 {
     if (!name) {
@@ -111,11 +127,20 @@ GALANN_API int galann_context_new_ex(const char *backend, const galann_context_o
     if (o.threads < 0 || o.threads > MAX_THREADS)
         return galann_error_set(GALANN_ERR_INVALID, "galann_context_new_ex: %d threads is not in 0..%d", o.threads,
                                 MAX_THREADS);
-
-    const galann_backend_ops *ops;
-    int status = choose_backend(backend, &ops);
+    if (o.precision < GALANN_PRECISION_DEFAULT || o.precision > GALANN_PRECISION_ANY)
+        return galann_error_set(GALANN_ERR_INVALID, "galann_context_new_ex: precision %d is not a galann_precision",
+                                o.precision);
+    int status = o.precision == GALANN_PRECISION_DEFAULT ? precision_from_environment(&o.precision) : GALANN_OK;
     if (status != GALANN_OK)
         return status;
+
+    const galann_backend_ops *ops;
+    status = choose_backend(backend, &ops);
+    if (status != GALANN_OK)
+        return status;
+    if (o.precision == GALANN_PRECISION_SINGLE && !ops->precision)
+        return galann_error_set(GALANN_ERR_UNAVAILABLE, "backend \"%s\" computes in double precision only "
+                                "(single: blas or opencl)", ops->name);
     /* GALANN_THREADS matters only to backends that have threads. */
     if (o.threads == 0 && ops->set_threads) {
         status = default_thread_count(&o.threads);
@@ -142,7 +167,7 @@ GALANN_API int galann_context_new_ex(const char *backend, const galann_context_o
     c->ops = ops;
     c->threads = ops->set_threads ? o.threads : 1;
     c->profiling = o.profile;
-    galann_backend_config cfg = { c->threads, o.device, o.cache_dir, o.profile };
+    galann_backend_config cfg = { c->threads, o.precision, o.device, o.cache_dir, o.profile };
     status = ops->create(&cfg, &c->state);
     if (status != GALANN_OK) {
         pthread_mutex_destroy(&c->attachments_lock);
@@ -150,6 +175,9 @@ GALANN_API int galann_context_new_ex(const char *backend, const galann_context_o
         return status;
     }
     *out = c;
+    /* "best available" may have probed a backend that failed (CBLAS not
+     * loadable): a success leaves no message behind */
+    galann_error_clear();
     return GALANN_OK;
 }
 
@@ -173,6 +201,13 @@ GALANN_API void galann_context_free(galann_context *c)
 GALANN_API const char *galann_context_backend(const galann_context *c)
 {
     return c ? c->ops->name : "none";
+}
+
+GALANN_API int galann_context_precision(const galann_context *c)
+{
+    if (!c)
+        return 0;
+    return c->ops->precision ? c->ops->precision(c->state) : GALANN_PRECISION_DOUBLE;
 }
 
 GALANN_API int galann_context_set_threads(galann_context *c, int n)

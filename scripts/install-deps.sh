@@ -26,7 +26,7 @@ packages="
   libopenblas-dev libcmocka-dev zlib1g-dev
   ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo
   libopenmpi-dev openmpi-bin
-  python3 python3-numpy python3-scipy python3-sklearn
+  python3 python3-numpy python3-scipy python3-sklearn python3-pandas
   librsvg2-bin cmake
 "
 

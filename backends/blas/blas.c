@@ -37,8 +37,8 @@
 #include <stdatomic.h>
 
 #include "backend.h"
-#include "cblas_loader.h"
-#include "thread_pool.h"
+#include "blas_internal.h"
+#include "../numerics.h"
 
 /* Samples per block. OpenBLAS runs a dgemm in the calling thread when
  * m*n*k <= 65536 * 4 (SMP_THRESHOLD_MIN * GEMM_MULTITHREAD_THRESHOLD in
@@ -51,53 +51,6 @@
 #define OPENBLAS_SERIAL_PRODUCT 262144
 #define MIN_BLOCK 1
 #define MAX_BLOCK 256
-
-/* Deeper networks than this are refused rather than allocated per call. */
-#define MAX_LAYERS 64
-
-typedef struct worker_space {
-    galann_exact_sum *sums; /* the chunks this worker ran: gradient, then cost */
-    double *block_grad;  /* the current chunk's gradient, summed over its blocks */
-    double *activations; /* per layer l >= 1: block x s_l */
-    double *deltas;      /* same layout */
-    double *delta_t;     /* one layer's deltas transposed: s_l x block */
-    double *inputs;      /* a block of u8 or f32 rows as doubles: block x n */
-    double chunk_cost;   /* the current chunk's cost terms */
-    double combine_seconds; /* adding chunk partials exactly (profiling) */
-    size_t correct;
-    int status;          /* GALANN_OK, or why the worker stopped */
-} worker_space;
-
-typedef struct blas_state {
-    galann_dgemm_fn *dgemm; /* CBLAS's cblas_dgemm */
-    thread_pool *pool;
-    int threads;
-    worker_space *workers;
-    size_t grad_capacity;  /* doubles allocated per worker gradient (and sums - 1) */
-    size_t unit_capacity;  /* doubles allocated per worker for a block's activations */
-    size_t input_capacity; /* doubles allocated per worker for a block of converted inputs */
-    double *weights_t;     /* transposed weights, shared read-only by the workers */
-    int profiling;         /* time the exact combination */
-    double combine_seconds; /* worker 0's additions and the merge phases */
-    size_t weights_t_capacity;
-} blas_state;
-
-typedef struct evaluation_task {
-    blas_state *state;
-    const galann_eval_request *req;
-    galann_dgemm_fn *dgemm;
-    size_t block;                    /* samples per block */
-    const double *weights_t;         /* Theta_l[:, 1:]^T for every layer, s_{l-1} x s_l */
-    size_t weight_offsets[MAX_LAYERS];
-    size_t offsets[MAX_LAYERS];      /* where Theta_l starts in theta */
-    size_t unit_offsets[MAX_LAYERS]; /* where layer l starts in a block's activations */
-    atomic_int workers_done;         /* workers whose chunks are all added */
-} evaluation_task;
-
-static double softplus(double t)
-{
-    return (t > 0.0 ? t : 0.0) + log1p(exp(-fabs(t)));
-}
 
 /* A_l = g(Theta_l [1; A_{l-1}]) for a block of b samples: the bias column
  * is written first and the product added by dgemm (beta = 1). The output
@@ -121,7 +74,7 @@ static void forward_block(const galann_net_view *net, const evaluation_task *t, 
         if (l == L)
             memcpy(w->deltas + t->unit_offsets[l], a, b * rows * sizeof *a);
         for (size_t e = 0; e < b * rows; e++)
-            a[e] = 1.0 / (1.0 + exp(-a[e]));
+            a[e] = galann_sigmoid(a[e]);
         in = a;
         ld_in = rows;
     }
@@ -142,7 +95,7 @@ static void score_block(const galann_eval_request *req, const evaluation_task *t
         double *d = delta + i * k;
         if (req->cost_wanted) {
             for (size_t c = 0; c < k; c++)
-                block_cost += label == (int32_t)c ? softplus(-d[c]) : softplus(d[c]);
+                block_cost += label == (int32_t)c ? galann_softplus(-d[c]) : galann_softplus(d[c]);
         }
         if (req->outputs)
             memcpy(req->outputs + (first + i) * k, out, k * sizeof *out);
@@ -215,6 +168,10 @@ static void evaluate_chunk(const evaluation_task *t, worker_space *w, galann_exa
     w->chunk_cost = 0.0;
     for (size_t i = first; i < last; i += t->block) {
         size_t b = last - i < t->block ? last - i : t->block;
+        if (t->state->single) {
+            galann_blas_block_single(t, w, i, b, i == first);
+            continue;
+        }
         const double *x = stored ? stored + i * n : w->inputs;
         if (!stored)
             galann_data_view_rows(&req->data, i, b, w->inputs);
@@ -309,12 +266,18 @@ static void free_workers(blas_state *s)
         free(s->workers[i].deltas);
         free(s->workers[i].delta_t);
         free(s->workers[i].inputs);
+        free(s->workers[i].inputs_f);
+        free(s->workers[i].activations_f);
+        free(s->workers[i].deltas_f);
+        free(s->workers[i].delta_t_f);
+        free(s->workers[i].grad_f);
     }
     free(s->workers);
     s->workers = NULL;
     s->grad_capacity = 0;
     s->unit_capacity = 0;
     s->input_capacity = 0;
+    s->single_inputs = s->single_units = s->single_widest = 0;
 }
 
 /* Grow the per-worker buffers to fit this network; allocation happens
@@ -334,6 +297,55 @@ static int reserve_inputs(blas_state *s, size_t values)
         }
     }
     s->input_capacity = values;
+    return GALANN_OK;
+}
+
+/* Single precision's float buffers, sized for this evaluation (they are
+ * small: a block of inputs and activations, one layer's gradient). */
+static int reserve_single(blas_state *s, size_t inputs, size_t units, size_t widest)
+{
+    if (inputs <= s->single_inputs && units <= s->single_units && widest <= s->single_widest)
+        return GALANN_OK;
+    for (int i = 0; i < s->threads; i++) {
+        worker_space *w = &s->workers[i];
+        free(w->inputs_f);
+        free(w->activations_f);
+        free(w->deltas_f);
+        free(w->delta_t_f);
+        free(w->grad_f);
+        w->inputs_f = malloc(inputs * sizeof(float));
+        w->activations_f = malloc(units * sizeof(float));
+        w->deltas_f = malloc(units * sizeof(float));
+        w->delta_t_f = malloc(units * sizeof(float));
+        w->grad_f = malloc(widest * sizeof(float));
+        if (!w->inputs_f || !w->activations_f || !w->deltas_f || !w->delta_t_f || !w->grad_f) {
+            free_workers(s);
+            return galann_error_set(GALANN_ERR_NOMEM, "blas backend: out of memory for single precision work space");
+        }
+    }
+    s->single_inputs = inputs;
+    s->single_units = units;
+    s->single_widest = widest;
+    return GALANN_OK;
+}
+
+/* theta and the transposed weights as floats, once per evaluation. */
+static int prepare_single_weights(blas_state *s, evaluation_task *t)
+{
+    const galann_net_view *net = &t->req->net;
+    if (s->weights_f_capacity < 2 * net->n_params) {
+        float *bigger = realloc(s->weights_f, 2 * net->n_params * sizeof *bigger);
+        if (!bigger)
+            return galann_error_set(GALANN_ERR_NOMEM, "blas backend: out of memory for weights");
+        s->weights_f = bigger;
+        s->weights_f_capacity = 2 * net->n_params;
+    }
+    for (size_t i = 0; i < net->n_params; i++)
+        s->weights_f[i] = (float)net->theta[i];
+    for (size_t i = 0; i < net->n_params; i++)
+        s->weights_f[net->n_params + i] = (float)s->weights_t[i];
+    t->theta_f = s->weights_f;
+    t->weights_t_f = s->weights_f + net->n_params;
     return GALANN_OK;
 }
 
@@ -419,9 +431,14 @@ static int blas_evaluate(void *state, const galann_eval_request *req)
         params += net->sizes[l] * (net->sizes[l - 1] + 1);
         units += net->sizes[l];
     }
+    size_t widest = 0;
+    for (size_t l = 1; l < net->n_layers; l++)
+        widest = net->sizes[l] * net->sizes[l - 1] > widest ? net->sizes[l] * net->sizes[l - 1] : widest;
     int status = reserve_workers(s, net->n_params, units * t.block);
-    if (status == GALANN_OK && !galann_data_view_f64(&req->data))
+    if (status == GALANN_OK && !s->single && !galann_data_view_f64(&req->data))
         status = reserve_inputs(s, t.block * req->data.n);
+    if (status == GALANN_OK && s->single)
+        status = reserve_single(s, t.block * req->data.n, units * t.block, widest);
     if (status != GALANN_OK)
         return status;
     /* The weights transposed, once per evaluation: the forward products
@@ -446,6 +463,13 @@ static int blas_evaluate(void *state, const galann_eval_request *req)
         wt += rows * cols;
     }
     t.weights_t = s->weights_t;
+    t.theta_f = NULL;
+    t.weights_t_f = NULL;
+    if (s->single) {
+        status = prepare_single_weights(s, &t);
+        if (status != GALANN_OK)
+            return status;
+    }
 
     atomic_init(&t.workers_done, 0);
     thread_pool_run(s->pool, evaluate_share, &t);
@@ -483,20 +507,23 @@ static int blas_set_threads(void *state, int threads)
  * good): "best available" falls back to reference when it cannot. */
 static int blas_probe(void)
 {
-    galann_dgemm_fn *dgemm;
-    return galann_cblas_load(&dgemm);
+    galann_cblas cblas;
+    return galann_cblas_load(&cblas);
 }
 
 static int blas_create(const galann_backend_config *cfg, void **state)
 {
-    galann_dgemm_fn *dgemm;
-    int status = galann_cblas_load(&dgemm);
+    galann_cblas cblas;
+    int status = galann_cblas_load(&cblas);
     if (status != GALANN_OK)
         return status;
     blas_state *s = calloc(1, sizeof *s);
     if (!s)
         return galann_error_set(GALANN_ERR_NOMEM, "blas backend: out of memory");
-    s->dgemm = dgemm;
+    s->dgemm = cblas.dgemm;
+    s->sgemm = cblas.sgemm;
+    /* a CPU has double precision: "any" means double */
+    s->single = cfg->precision == GALANN_PRECISION_SINGLE;
     status = thread_pool_new(cfg->threads, &s->pool);
     if (status != GALANN_OK) {
         free(s);
@@ -516,14 +543,22 @@ static void blas_destroy(void *state)
     free_workers(s);
     thread_pool_free(s->pool);
     free(s->weights_t);
+    free(s->weights_f);
     free(s);
 }
 
 static int blas_describe(void *state, char *buf, size_t size)
 {
     blas_state *s = state;
-    snprintf(buf, size, "blas: CBLAS, %d thread%s", s->threads, s->threads == 1 ? "" : "s");
+    snprintf(buf, size, "blas: CBLAS, %d thread%s%s", s->threads, s->threads == 1 ? "" : "s",
+             s->single ? ", single precision" : "");
     return GALANN_OK;
+}
+
+static int blas_precision(void *state)
+{
+    const blas_state *s = state;
+    return s->single ? GALANN_PRECISION_SINGLE : GALANN_PRECISION_DOUBLE;
 }
 
 static void blas_profile(void *state, galann_profile *out)
@@ -542,4 +577,5 @@ const galann_backend_ops galann_blas_backend = {
     .set_threads = blas_set_threads,
     .describe = blas_describe,
     .profile = blas_profile,
+    .precision = blas_precision,
 };

@@ -26,9 +26,9 @@
 #include "cblas_library.h"
 #include "cblas_loader.h"
 
-/* loaded_dgemm is set once, under the lock, and never changes after */
+/* loaded is set once, under the lock, and never changes after */
 static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;
-static galann_dgemm_fn *loaded_dgemm;
+static galann_cblas loaded;
 
 /* Append one candidate's reason to why. */
 static void note_failure(char *why, size_t size, const char *reason)
@@ -39,9 +39,9 @@ static void note_failure(char *why, size_t size, const char *reason)
     snprintf(why + used, size - used, "%s%s", used ? "; " : "", reason ? reason : "unknown error");
 }
 
-/* cblas_dgemm of the first candidate that loads and has it, or NULL with
- * every candidate's reason in why. */
-static galann_dgemm_fn *load_cblas(char *why, size_t size)
+/* The functions of the first candidate that loads and has them all (else
+ * every candidate's reason in why, and *out left empty). */
+static void load_cblas(galann_cblas *out, char *why, size_t size)
 {
     static const char *const candidates[] = { GALANN_CBLAS_FILE, GALANN_CBLAS_SONAME };
     for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
@@ -54,29 +54,31 @@ static galann_dgemm_fn *load_cblas(char *why, size_t size)
             continue;
         }
         dlerror();
-        void *symbol = dlsym(library, "cblas_dgemm");
+        void *dgemm = dlsym(library, "cblas_dgemm"), *sgemm = dlsym(library, "cblas_sgemm");
         /* POSIX guarantees that a function's address survives the round
          * trip through void * */
-        if (symbol)
-            return (galann_dgemm_fn *)symbol;
+        if (dgemm && sgemm) {
+            out->dgemm = (galann_dgemm_fn *)dgemm;
+            out->sgemm = (galann_sgemm_fn *)sgemm;
+            return;
+        }
         char reason[512];
-        snprintf(reason, sizeof reason, "%s: no cblas_dgemm in it", name);
+        snprintf(reason, sizeof reason, "%s: no %s in it", name, dgemm ? "cblas_sgemm" : "cblas_dgemm");
         note_failure(why, size, reason);
         /* nothing of it has run but its constructors */
         dlclose(library);
     }
-    return NULL;
 }
 
-int galann_cblas_load(galann_dgemm_fn **dgemm)
+int galann_cblas_load(galann_cblas *out)
 {
     char why[768] = "";
     pthread_mutex_lock(&load_lock);
-    if (!loaded_dgemm)
-        loaded_dgemm = load_cblas(why, sizeof why);
-    *dgemm = loaded_dgemm;
+    if (!loaded.dgemm)
+        load_cblas(&loaded, why, sizeof why);
+    *out = loaded;
     pthread_mutex_unlock(&load_lock);
-    if (!*dgemm)
+    if (!out->dgemm)
         return galann_error_set(GALANN_ERR_UNAVAILABLE, "blas backend: cannot load CBLAS: %s", why);
     return GALANN_OK;
 }

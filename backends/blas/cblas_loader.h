@@ -14,12 +14,19 @@
 /* The exact type of the header's cblas_dgemm, whatever its integer and
  * enum types (OpenBLAS's blasint, the reference CBLAS's CBLAS_INT). */
 typedef __typeof__(cblas_dgemm) galann_dgemm_fn;
+typedef __typeof__(cblas_sgemm) galann_sgemm_fn;
 
-/* Sets *dgemm to CBLAS's cblas_dgemm, loading the library if no call has
+/* The CBLAS functions the backend uses. */
+typedef struct galann_cblas {
+    galann_dgemm_fn *dgemm;
+    galann_sgemm_fn *sgemm;  /* single precision */
+} galann_cblas;
+
+/* Fills *out with CBLAS's functions, loading the library if no call has
  * yet (one call at a time: the others wait). Once loaded, it stays loaded
  * until the process ends. When it cannot be loaded: GALANN_ERR_UNAVAILABLE
  * with the dynamic loader's reasons as the message, nothing printed, and
  * the next call tries again. */
-int galann_cblas_load(galann_dgemm_fn **dgemm);
+int galann_cblas_load(galann_cblas *out);
 
 #endif /* GALANN_CBLAS_LOADER_H */

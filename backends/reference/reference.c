@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "../numerics.h"
 
 typedef struct reference_state {
     int unused;
@@ -39,16 +40,6 @@ static void add_compensated(double *sum, double *carry, double value)
     *sum = t;
 }
 
-/* log(1 + e^t) without overflow: -log g(z) = softplus(-z), -log(1 - g(z)) = softplus(z). */
-static double softplus(double t)
-{
-    return (t > 0.0 ? t : 0.0) + log1p(exp(-fabs(t)));
-}
-
-static double sigmoid(double z)
-{
-    return 1.0 / (1.0 + exp(-z));
-}
 
 static int make_workspace(const galann_net_view *net, double *grad, sample_workspace *w)
 {
@@ -98,7 +89,7 @@ static void forward_sample(const galann_net_view *net, sample_workspace *w)
             double z = row[0];
             for (size_t j = 0; j < cols; j++)
                 z += row[j + 1] * in[j];
-            w->a[l][r] = sigmoid(z);
+            w->a[l][r] = galann_sigmoid(z);
             /* keep z for the stable cost of the output layer */
             w->delta[l][r] = z;
         }
@@ -156,7 +147,7 @@ static int reference_evaluate(void *state, const galann_eval_request *req)
         int32_t label = data->y[i];
         if (req->cost) {
             for (size_t c = 0; c < k; c++)
-                add_compensated(&cost, &cost_carry, label == (int32_t)c ? softplus(-z[c]) : softplus(z[c]));
+                add_compensated(&cost, &cost_carry, label == (int32_t)c ? galann_softplus(-z[c]) : galann_softplus(z[c]));
         }
         if (req->outputs)
             memcpy(req->outputs + i * k, out, k * sizeof *out);
