@@ -198,7 +198,7 @@ typedef struct galann_context_options {
                             event times). Default 0 = GALANN_PROFILE from the
                             environment, else off: no value forces it off
                             while GALANN_PROFILE is set */
-    int precision;       /* a galann_precision. Default 0 =
+    int precision;       /* a galann_precision, 0..3. Default 0 =
                             GALANN_PRECISION from the environment ("double",
                             "single" or "any"), else double */
 } galann_context_options;
@@ -212,10 +212,14 @@ typedef struct galann_context_options {
 typedef enum galann_precision {
     GALANN_PRECISION_DEFAULT = 0, /* GALANN_PRECISION, else double */
     GALANN_PRECISION_DOUBLE = 1,
-    GALANN_PRECISION_SINGLE = 2,  /* blas, opencl; reference is double only */
-    GALANN_PRECISION_ANY = 3      /* double where the device has it, else single
-                                     (opencl devices without fp64); never
-                                     chosen silently: only when asked for */
+    GALANN_PRECISION_SINGLE = 2,  /* blas only, today: reference and opencl
+                                     compute in double only and refuse it
+                                     (GALANN_ERR_UNAVAILABLE) */
+    GALANN_PRECISION_ANY = 3      /* double where the device has it, else single;
+                                     never chosen silently: only when asked
+                                     for. Today every backend that can run
+                                     computes double under it (opencl needs
+                                     an fp64 device) */
 } galann_precision;
 
 GALANN_API void galann_context_options_init_size(galann_context_options *opts, size_t size);
@@ -234,11 +238,15 @@ GALANN_API void galann_context_options_init_size(galann_context_options *opts, s
  * Threading: may run in any thread; do not change the environment from
  * another thread meanwhile.
  * Statuses: GALANN_ERR_INVALID (out NULL; opts->struct_size 0 or too large;
- * threads outside 0..1024; a backend name, from the argument or
+ * threads outside 0..1024; precision not a galann_precision; a malformed
+ * GALANN_PRECISION while precision is 0: 'GALANN_PRECISION="x" is not
+ * double, single or any'; a backend name, from the argument or
  * GALANN_BACKEND, that no libgalann knows; a malformed GALANN_THREADS while
  * threads is 0 and the backend is blas: 'GALANN_THREADS="abc" is not a
  * thread count in 1..1024'), GALANN_ERR_UNAVAILABLE (a known backend not
- * built into this library; CBLAS cannot be loaded; opencl: no platform, no
+ * built into this library; single precision on a backend that computes in
+ * double only: 'backend "reference" computes in double precision only
+ * (single: blas or opencl)'; CBLAS cannot be loaded; opencl: no platform, no
  * device, no fp64 device, a selector that matches nothing, or a device
  * whose work-groups are smaller than the kernels' 64 items. The message
  * says which; there is no fallback to another backend), GALANN_ERR_BACKEND
@@ -261,7 +269,8 @@ GALANN_API void galann_context_free(galann_context *ctx);
 GALANN_API const char *galann_context_backend(const galann_context *ctx);
 
 /* The precision the context computes in: GALANN_PRECISION_DOUBLE or
- * GALANN_PRECISION_SINGLE (what ANY resolved to); 0 for NULL. Cannot fail. */
+ * GALANN_PRECISION_SINGLE (what ANY resolved to); 0 for NULL. Cannot fail;
+ * leaves the thread's message alone. */
 GALANN_API int galann_context_precision(const galann_context *ctx);
 
 /* Change the number of worker threads to n, 1..1024. blas builds a new
