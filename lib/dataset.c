@@ -151,6 +151,8 @@ GALANN_API int galann_dataset_new_u8(const uint8_t *pixels, const int32_t *label
 GALANN_API int galann_dataset_with_labels(const galann_dataset *d, size_t n_labels, galann_dataset **out)
 {
     galann_error_clear();
+    if (out)
+        *out = NULL;
     if (!d)
         return galann_error_set(GALANN_ERR_INVALID, "galann_dataset_with_labels: dataset is NULL");
     int status = check_shape("galann_dataset_with_labels", d->features, d->y, d->m, d->n, n_labels,

@@ -42,3 +42,22 @@ if [ -n "$exe" ] && command -v readelf >/dev/null 2>&1; then
 fi
 c++ -std=c++17 -Wall -Wextra -o "$stage/train" "$source/examples/cpp/train.cpp" $flags
 LD_LIBRARY_PATH="$libdir" "$stage/train"
+
+# a CMake project: pkg_check_modules(GALANN REQUIRED IMPORTED_TARGET galann)
+# against the staged install, built and run (skipped without cmake)
+if command -v cmake >/dev/null 2>&1; then
+    # the staged .pc says prefix=/usr/local (say): point it into the stage
+    sed "s|^prefix=.*|prefix=$stage$prefix|" "$pc" >"$stage/galann.pc"
+    PKG_CONFIG_PATH="$stage" cmake -S "$source/examples/cmake" -B "$stage/cmake-build" >"$stage/cmake.log" 2>&1 \
+        || { cat "$stage/cmake.log"; echo "cmake could not configure the consumer"; exit 1; }
+    cmake --build "$stage/cmake-build" >>"$stage/cmake.log" 2>&1 \
+        || { cat "$stage/cmake.log"; echo "cmake could not build the consumer"; exit 1; }
+    out=$(LD_LIBRARY_PATH="$libdir" "$stage/cmake-build/consumer") || { echo "the CMake consumer failed"; exit 1; }
+    echo "$out"
+    case "$out" in
+        "libgalann "*": cost "*) ;;
+        *) echo "the CMake consumer printed: $out"; exit 1 ;;
+    esac
+else
+    echo "cmake not installed: the CMake consumer was not built"
+fi
