@@ -51,21 +51,50 @@ extern "C" {
 /* GALANN_API marks the exported functions: __declspec(dllexport) on
  * Windows, default visibility under GCC and Clang, nothing elsewhere.
  * Everything else in the library is hidden. */
+/* GALANN_API marks the exported functions: __declspec(dllexport) on
+ * Windows, default visibility under GCC and Clang, nothing elsewhere.
+ * Everything else in the library is hidden. */
+/* GALANN_API marks the exported functions: exported while libgalann itself
+ * is built (the build defines GALANN_BUILDING), imported by everyone else
+ * (on Windows; elsewhere the visibility attribute is the library's only).
+ * A program linking the static library on Windows defines GALANN_STATIC. */
 #if defined(_WIN32)
-#  define GALANN_API __declspec(dllexport)
-#elif defined(__GNUC__)
+#  if defined(GALANN_BUILDING)
+#    define GALANN_API __declspec(dllexport)
+#  elif defined(GALANN_STATIC)
+#    define GALANN_API
+#  else
+#    define GALANN_API __declspec(dllimport)
+#  endif
+#elif defined(__GNUC__) && defined(GALANN_BUILDING)
 #  define GALANN_API __attribute__((visibility("default")))
 #else
 #  define GALANN_API
 #endif
 
+/* GALANN_DEPRECATED(msg): a function that still works but will go in the
+ * next major version; the compiler warns with msg where it is used. A
+ * deprecated function keeps its symbol (and behaviour) until then. */
+#if defined(__GNUC__) || defined(__clang__)
+#  define GALANN_DEPRECATED(msg) __attribute__((deprecated(msg)))
+#elif defined(_MSC_VER)
+#  define GALANN_DEPRECATED(msg) __declspec(deprecated(msg))
+#else
+#  define GALANN_DEPRECATED(msg)
+#endif
+
+/* GALANN_EXPERIMENTAL marks a function outside the frozen ABI: it may change
+ * or go in a minor release (its symbol has the version GALANN_EXPERIMENTAL,
+ * lib/libgalann.map). Everything else keeps its ABI for all of 1.x. */
+#define GALANN_EXPERIMENTAL GALANN_API
+
 /* ---------------------------------------------------------------- version */
 
 /* The version of this header, the one a program was compiled against. */
-#define GALANN_VERSION_MAJOR 0
-#define GALANN_VERSION_MINOR 1
+#define GALANN_VERSION_MAJOR 1
+#define GALANN_VERSION_MINOR 0
 #define GALANN_VERSION_PATCH 0
-#define GALANN_VERSION_STRING "0.1.0"
+#define GALANN_VERSION_STRING "1.0.0"
 /* One integer that grows with every release: major*10000 + minor*100 +
  * patch (100 for 0.1.0). */
 #define GALANN_VERSION_NUMBER (GALANN_VERSION_MAJOR * 10000 + GALANN_VERSION_MINOR * 100 + GALANN_VERSION_PATCH)
@@ -1380,7 +1409,7 @@ typedef int (*galann_allreduce_fn)(void *user, int64_t *values, size_t count, ga
  * Threading: not guarded against concurrent use: never call it while the
  * context is in use.
  * Statuses: GALANN_ERR_INVALID (ctx NULL). */
-GALANN_API int galann_context_set_allreduce(galann_context *ctx, galann_allreduce_fn fn, void *user);
+GALANN_EXPERIMENTAL int galann_context_set_allreduce(galann_context *ctx, galann_allreduce_fn fn, void *user);
 
 /* How processes split one CSV file without any of them parsing it all: each
  * counts the rows of its byte range, the counts are gathered, and each
@@ -1391,7 +1420,7 @@ GALANN_API int galann_context_set_allreduce(galann_context *ctx, galann_allreduc
  * [begin, end); an end past the file counts to its end. Nothing is parsed.
  * Statuses: GALANN_ERR_INVALID (path or rows NULL), GALANN_ERR_IO (cannot
  * open or read; not a regular file), GALANN_ERR_NOMEM. */
-GALANN_API int galann_csv_count_rows(const char *path, uint64_t begin, uint64_t end, uint64_t *rows);
+GALANN_EXPERIMENTAL int galann_csv_count_rows(const char *path, uint64_t begin, uint64_t end, uint64_t *rows);
 
 /* Load rows [first, first + count) of a CSV file in the format of
  * galann_dataset_load_csv (rows are its lines, numbered from 0; messages
@@ -1408,7 +1437,7 @@ GALANN_API int galann_csv_count_rows(const char *path, uint64_t begin, uint64_t 
  * row 5"), GALANN_ERR_IO (as galann_dataset_load_csv), GALANN_ERR_PARSE
  * (the defects of the CSV format; the file has fewer rows: "train.csv:
  * the file has fewer rows than asked for"), GALANN_ERR_NOMEM. */
-GALANN_API int galann_dataset_load_csv_rows(const char *path, uint64_t offset, uint64_t offset_row,
+GALANN_EXPERIMENTAL int galann_dataset_load_csv_rows(const char *path, uint64_t offset, uint64_t offset_row,
                                             uint64_t first, uint64_t count, galann_dataset **out);
 
 #ifdef __cplusplus

@@ -26,7 +26,7 @@ struct galann_mpi {
     char message[MESSAGE_BYTES];
 };
 
-GALANN_API int galann_mpi_new(MPI_Comm comm, galann_mpi **out)
+GALANN_MPI_API int galann_mpi_new(MPI_Comm comm, galann_mpi **out)
 {
     if (!out)
         return GALANN_ERR_INVALID;
@@ -48,7 +48,7 @@ GALANN_API int galann_mpi_new(MPI_Comm comm, galann_mpi **out)
     return GALANN_OK;
 }
 
-GALANN_API void galann_mpi_free(galann_mpi *g)
+GALANN_MPI_API void galann_mpi_free(galann_mpi *g)
 {
     if (!g)
         return;
@@ -56,9 +56,9 @@ GALANN_API void galann_mpi_free(galann_mpi *g)
     free(g);
 }
 
-GALANN_API int galann_mpi_rank(const galann_mpi *g) { return g ? g->rank : 0; }
-GALANN_API int galann_mpi_size(const galann_mpi *g) { return g ? g->size : 1; }
-GALANN_API const char *galann_mpi_last_error(const galann_mpi *g) { return g ? g->message : ""; }
+GALANN_MPI_API int galann_mpi_rank(const galann_mpi *g) { return g ? g->rank : 0; }
+GALANN_MPI_API int galann_mpi_size(const galann_mpi *g) { return g ? g->size : 1; }
+GALANN_MPI_API const char *galann_mpi_last_error(const galann_mpi *g) { return g ? g->message : ""; }
 
 /* The hook libgalann calls: element-wise, in place, over every process. */
 static int allreduce_int64(void *user, int64_t *values, size_t count, galann_reduce_op op)
@@ -75,14 +75,14 @@ static int allreduce_int64(void *user, int64_t *values, size_t count, galann_red
     return 0;
 }
 
-GALANN_API int galann_mpi_attach(galann_mpi *g, galann_context *ctx)
+GALANN_MPI_API int galann_mpi_attach(galann_mpi *g, galann_context *ctx)
 {
     if (!g)
         return GALANN_ERR_INVALID;
     return galann_context_set_allreduce(ctx, allreduce_int64, g);
 }
 
-GALANN_API int galann_mpi_sum_counts(galann_mpi *g, int64_t *counts, size_t n)
+GALANN_MPI_API int galann_mpi_sum_counts(galann_mpi *g, int64_t *counts, size_t n)
 {
     if (!g || (!counts && n > 0))
         return GALANN_ERR_INVALID;
@@ -197,14 +197,14 @@ static int agree_on_shape(galann_mpi *g, const char *path, galann_dataset **d, u
     return GALANN_OK;
 }
 
-GALANN_API int galann_mpi_agree(galann_mpi *g, int status)
+GALANN_MPI_API int galann_mpi_agree(galann_mpi *g, int status)
 {
     if (!g)
         return GALANN_ERR_INVALID;
     return agree_with_message(g, status, 0);
 }
 
-GALANN_API int galann_mpi_load_csv(galann_mpi *g, const char *path, galann_dataset **out)
+GALANN_MPI_API int galann_mpi_load_csv(galann_mpi *g, const char *path, galann_dataset **out)
 {
     if (!g || !path || !out)
         return GALANN_ERR_INVALID;

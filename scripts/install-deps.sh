@@ -27,7 +27,7 @@ packages="
   ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo
   libopenmpi-dev openmpi-bin
   python3 python3-numpy python3-scipy python3-sklearn python3-pandas
-  librsvg2-bin cmake
+  librsvg2-bin cmake abigail-tools
 "
 
 export DEBIAN_FRONTEND=noninteractive

@@ -16,7 +16,7 @@ from ._core import (Context, Dataset, Model, FitProgress, FitReport, CGReport, m
 from ._estimator import Classifier
 from . import _compat
 
-#: Version of the loaded C library ("0.1.0").
+#: Version of the loaded C library ("1.0.0").
 __version__ = _decode(_clib.version())
 #: Path of the loaded C library.
 library_path = _clib.path

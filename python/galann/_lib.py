@@ -17,9 +17,9 @@ from ctypes import (CFUNCTYPE, POINTER, c_char_p, c_double, c_int, c_size_t,
 
 from . import _locate
 
-# The C API this binding was written against: galann.h 0.1.0.
-API_MAJOR = 0
-API_MIN_NUMBER = 100  # major*10000 + minor*100 + patch
+# The C API this binding was written against: galann.h 1.0.0.
+API_MAJOR = 1
+API_MIN_NUMBER = 10000  # major*10000 + minor*100 + patch
 
 # galann_status, as galann.h numbers them.
 OK = 0

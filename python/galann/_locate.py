@@ -8,11 +8,11 @@ This module only lists the places (it loads nothing: _lib.py does):
    bundles the library);
 3. in a source checkout (``python/galann`` inside the project, beside
    its ``meson.build``): the meson build folder ``build/lib``;
-4. pkg-config: ``$(pkg-config --variable=libdir galann)/libgalann.so.0``
+4. pkg-config: ``$(pkg-config --variable=libdir galann)/libgalann.so.1``
    (the library installed with its galann.pc; ``PKG_CONFIG_PATH`` is
    honoured as pkg-config honours it);
 5. the dynamic loader's own search (``LD_LIBRARY_PATH``, the ld.so cache,
-   the system folders): ``libgalann.so.0``, then ``libgalann.so``.
+   the system folders): ``libgalann.so.1``, then ``libgalann.so``.
 
 An installed package (pip install ./python) has neither 2 nor 3, so it
 finds the library by $GALANN_LIBRARY, then pkg-config, then the loader.
@@ -24,7 +24,7 @@ import subprocess
 
 #: The library's file name as the loader knows it: libgalann.so.<soversion>
 #: (galann_soversion in meson.build), then the development link.
-SONAME = "libgalann.so.0"
+SONAME = "libgalann.so.1"
 LINK_NAME = "libgalann.so"
 
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -51,7 +51,7 @@ def _checkout_build_lib(package_dir):
 
 
 def _in_folder(folder):
-    """libgalann.so.0, else any libgalann.so* of folder that exists."""
+    """libgalann.so.1, else any libgalann.so* of folder that exists."""
     preferred = [os.path.join(folder, n) for n in (SONAME, LINK_NAME)]
     found = [p for p in preferred if os.path.exists(p)]
     return found[:1] or sorted(glob.glob(os.path.join(folder, "libgalann.so*")))[:1]

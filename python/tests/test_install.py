@@ -94,7 +94,7 @@ class InstalledPackageTest(unittest.TestCase):
 
     def write_pc(self, libdir):
         with open(os.path.join(self.pc_dir, "galann.pc"), "w") as f:
-            f.write(f"libdir={libdir}\nName: galann\nDescription: test\nVersion: 0.1.0\n")
+            f.write(f"libdir={libdir}\nName: galann\nDescription: test\nVersion: 1.0.0\n")
 
     def installed(self, **env):
         """(galann.__file__, galann.library_path) of the installed package,
@@ -121,11 +121,11 @@ class InstalledPackageTest(unittest.TestCase):
         libdir = os.path.dirname(self.library)
         self.write_pc(libdir)
         _, path = self.installed(LD_LIBRARY_PATH=libdir)  # pkg-config before the loader
-        self.assertEqual(path, os.path.join(libdir, "libgalann.so.0"))
+        self.assertEqual(path, os.path.join(libdir, "libgalann.so.1"))
 
     def test_the_dynamic_loader_search_is_last(self):
         _, path = self.installed(LD_LIBRARY_PATH=os.path.dirname(self.library))
-        self.assertEqual(path, "libgalann.so.0")
+        self.assertEqual(path, "libgalann.so.1")
 
 
 if __name__ == "__main__":

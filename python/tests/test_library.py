@@ -11,7 +11,7 @@ from galann import _lib
 
 class LibraryTest(unittest.TestCase):
     def test_version_is_the_loaded_c_library_version(self):
-        self.assertEqual(galann.__version__, "0.1.0")
+        self.assertEqual(galann.__version__, "1.0.0")
         number = galann.version_number()
         major, minor, patch = (int(p) for p in galann.__version__.split("."))
         self.assertEqual(number, major * 10000 + minor * 100 + patch)

@@ -11,7 +11,7 @@ import unittest
 
 from galann import _locate
 
-LOADER = [("loader", "libgalann.so.0"), ("loader", "libgalann.so")]
+LOADER = [("loader", "libgalann.so.1"), ("loader", "libgalann.so")]
 
 
 def touch(*parts):
@@ -34,18 +34,18 @@ class SearchOrderTest(unittest.TestCase):
 
     def write_pc(self, libdir):
         with open(os.path.join(self.pc_dir, "galann.pc"), "w") as f:
-            f.write(f"libdir={libdir}\nName: galann\nDescription: test\nVersion: 0.1.0\n"
+            f.write(f"libdir={libdir}\nName: galann\nDescription: test\nVersion: 1.0.0\n"
                     "Libs: -L${libdir} -lgalann\n")
 
     def test_galann_library_is_the_only_place_when_set(self):
         self.write_pc(self.tmp)
-        environ = dict(self.environ, GALANN_LIBRARY="/somewhere/libgalann.so.0")
+        environ = dict(self.environ, GALANN_LIBRARY="/somewhere/libgalann.so.1")
         self.assertEqual(_locate.search_order(environ, os.path.join(self.tmp, "galann")),
-                         [("GALANN_LIBRARY", "/somewhere/libgalann.so.0")])
+                         [("GALANN_LIBRARY", "/somewhere/libgalann.so.1")])
 
     def test_installed_package_tries_pkg_config_libdir_then_the_loader(self):
         libdir = os.path.join(self.tmp, "prefix", "lib")
-        lib = touch(libdir, "libgalann.so.0")
+        lib = touch(libdir, "libgalann.so.1")
         touch(libdir, "libgalann.so")
         self.write_pc(libdir)
         package = os.path.join(self.tmp, "site-packages", "galann")
@@ -64,9 +64,9 @@ class SearchOrderTest(unittest.TestCase):
         project = os.path.join(self.tmp, "project")
         touch(project, "meson.build")
         package = os.path.join(project, "python", "galann")
-        bundled = touch(package, "libgalann.so.0")
-        built = touch(project, "build", "lib", "libgalann.so.0")
-        installed = touch(self.tmp, "lib", "libgalann.so.0")
+        bundled = touch(package, "libgalann.so.1")
+        built = touch(project, "build", "lib", "libgalann.so.1")
+        installed = touch(self.tmp, "lib", "libgalann.so.1")
         self.write_pc(os.path.dirname(installed))
         self.assertEqual(_locate.search_order(self.environ, package),
                          [("package", bundled), ("checkout", built), ("pkg-config", installed)]
@@ -75,7 +75,7 @@ class SearchOrderTest(unittest.TestCase):
     def test_a_python_folder_outside_a_meson_project_is_no_checkout(self):
         package = os.path.join(self.tmp, "python", "galann")
         os.makedirs(package)
-        touch(self.tmp, "build", "lib", "libgalann.so.0")  # but no meson.build beside it
+        touch(self.tmp, "build", "lib", "libgalann.so.1")  # but no meson.build beside it
         self.assertEqual(_locate.search_order(self.environ, package), LOADER)
 
 
