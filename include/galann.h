@@ -123,11 +123,12 @@ typedef enum galann_status {
                                     could not be started */
     GALANN_ERR_IO = 3,           /* "input/output error": a file could not be
                                     opened, read, written, synced or renamed; a
-                                    CSV or model path is not a regular file (a
+                                    CSV, .npy or model path is not a regular file (a
                                     FIFO, a device, a directory), or the file
                                     changed while it was read */
-    GALANN_ERR_PARSE = 4,        /* "parse error": malformed CSV; the message
-                                    begins with name:line: */
+    GALANN_ERR_PARSE = 4,        /* "parse error": malformed CSV (the message
+                                    begins with name:line:) or a defective
+                                    .npy file (name: ...) */
     GALANN_ERR_DIMENSION = 5,    /* "dimension mismatch": the sizes of model,
                                     dataset and buffer disagree, or exceed what
                                     a backend can index */
@@ -621,7 +622,8 @@ GALANN_API int galann_dataset_new(const double *features, const int32_t *labels,
  * context. NULL is ignored. Free it only when no call is using it, and not
  * at the same moment as a context that used it (docs/api.md §1.6): either
  * may be freed first, and the other stays fully usable. Pointers from
- * galann_dataset_features and galann_dataset_labels become invalid. */
+ * galann_dataset_features and galann_dataset_labels become invalid. A
+ * dataset that maps a .npy file unmaps it. */
 GALANN_API void galann_dataset_free(galann_dataset *d);
 
 /* galann_dataset_new for other storage types (arrays copied, as stored):
@@ -688,6 +690,151 @@ GALANN_API int galann_dataset_synthesize(size_t n_samples, uint32_t seed, galann
  * (the temporary cannot be created or written, the fsync or the rename
  * fails; the message names the path). */
 GALANN_API int galann_dataset_save_csv(const galann_dataset *d, const char *path, double multiplier);
+
+/* numpy's .npy files (format versions 1.0, 2.0 and 3.0): data that is
+ * already an array, read with no text to parse and, where it can be used
+ * as stored, straight from the file.
+ *
+ * The features file holds a 2-D array of shape (rows, columns) in C order
+ * (fortran_order False), little-endian, of one of these dtypes:
+ *
+ *   '|u1'  uint8 pixels: a GALANN_STORAGE_U8 dataset whose byte p means
+ *          p / divisor (255 unless galann_npy_options says otherwise: the
+ *          CSV readers' pixel convention)
+ *   '<f4'  float32: GALANN_STORAGE_F32, the values as stored
+ *   '<f8'  float64: GALANN_STORAGE_F64, the values as stored
+ *
+ * Float features are never divided: save them scaled as the network
+ * should see them. Every value must be finite. The labels file holds a
+ * 1-D array of shape (rows,) of an integer dtype, '|i1', '<i2', '<i4',
+ * '<i8', '|u1', '<u2', '<u4' or '<u8', every label 0..65535; n_labels is
+ * one more than the largest label, as for CSV. Without a labels file
+ * (labels_path NULL), column 0 of the features array holds the labels, as
+ * a CSV line's first field does, and columns 1.. are the features: the
+ * features' dtype must then hold the labels as whole numbers, which
+ * '|u1' always does (0..255) and '<f4'/'<f8' do for 0.0, 1.0, 2.0, ...
+ * (2.5 is refused), and such a file is read into memory (the label column
+ * is taken out). Bytes after the array are ignored, as numpy.load ignores
+ * them.
+ *
+ * Mapping: with a labels file (or galann_npy_options.labelled 0), on a
+ * little-endian machine, a features array aligned for its type in the
+ * file (numpy.save always aligns it) is mapped read-only (mmap), not
+ * copied: galann_dataset_stored_features points into the mapping, pages
+ * are read from the file as the computations first touch them (a u8 file
+ * is not even read at load time; float files are read once, to check that
+ * every value is finite), and galann_dataset_free unmaps it. Splits,
+ * slices and galann_dataset_with_labels of such a dataset are ordinary
+ * copies. While a dataset maps a file, do not truncate or rewrite the file
+ * in place: touching a page of a truncated file kills the process with
+ * SIGBUS, and bytes changed in place change the dataset's features
+ * (numpy.save to the same path truncates the file first). Replacing the
+ * file by a rename, as galann_dataset_save_npy does, is safe: the mapping
+ * keeps the old file. galann_npy_options.map 0 reads into memory instead.
+ *
+ * Files are opened as the CSV reader opens them: regular files only,
+ * non-blocking and checked with fstat first (a FIFO, a device or a
+ * directory gives GALANN_ERR_IO at once, "x.npy: not a regular file").
+ * Every defect of a file gives GALANN_ERR_PARSE, as a malformed CSV file
+ * does, with a message that names the file (indices are numpy's, from 0):
+ *
+ *   empty file            x.npy: the file is empty (not a .npy file)
+ *   no magic              x.npy: not a .npy file (it does not start with \x93NUMPY)
+ *   a cut preamble        x.npy: truncated: 9 bytes, too short for a version 1.0 preamble
+ *   another version       x.npy: .npy format version 4.0 is not supported (1.0, 2.0 and 3.0 are)
+ *   header past the end   x.npy: the header's length, 118 bytes, runs past the end of the file (100 bytes)
+ *   a huge header         x.npy: the header of 2000000 bytes is too long (at most 1 MiB)
+ *   malformed header      x.npy: malformed .npy header: expected ':' at byte 8 of the header
+ *                         (also a shape (5) that is not a tuple; a missing,
+ *                         repeated or unknown key: "the header lacks
+ *                         'shape'", "the header gives 'descr' twice",
+ *                         "the header has the key 'x': ...")
+ *   Fortran order         x.npy: the array is in Fortran order (fortran_order True): save a C-order array (numpy.ascontiguousarray)
+ *   object array          x.npy: object arrays (dtype '|O') are not supported: save numbers
+ *   structured dtype      x.npy: a structured dtype (a list of fields) is not supported: save a plain array of numbers
+ *   big-endian            x.npy: dtype '>f8' is big-endian: save the features little-endian (numpy: a.astype('<f8'))
+ *   another dtype         x.npy: dtype '<i4' is not supported for features: use '|u1' (uint8 pixels), '<f4' or '<f8'
+ *                         y.npy: dtype '<f8' is not supported for labels: use an integer type: '|i1', '<i2', ...
+ *   not 2-D               x.npy: features must be a 2-D array (rows, columns); the shape is (5,)
+ *   not 1-D               y.npy: labels must be a 1-D array (rows,); the shape is (5, 1) (numpy: save y.ravel())
+ *   no rows, no columns   x.npy: the shape (0, 1024) has no rows
+ *                         x.npy: the shape (5, 0) has no columns
+ *   a label column only   x.npy: the shape (5, 1) holds the labels in column 0 and leaves no features (...)
+ *   truncated data        x.npy: truncated: the shape (3, 4) of '<f8' needs 96 bytes after the 128-byte header, the file has 80
+ *   an impossible shape   x.npy: the shape (4294967296, 4294967296) is too large for any file
+ *   not finite            x.npy: the value at [2, 3] is not finite (nan)
+ *   label out of range    y.npy: the label at [3] is -1, not a class number in 0..65535
+ *                         x.npy: the label at [2, 0] is 2.5, not a class number in 0..65535 (the labels are column 0: ...)
+ *   counts differ         y.npy: 4 labels for the 5 rows of x.npy
+ *
+ * Sizes come from the file and are checked against its length before
+ * anything is allocated: nothing larger than the file's bytes imply (at
+ * most 4 bytes per label) is ever allocated, and a header is read only up
+ * to 1 MiB. */
+
+/* How a .npy file is read, for galann_dataset_load_npy_with
+ * (galann_npy_options_init first; the rules of galann_context_options). */
+typedef struct galann_npy_options {
+    size_t struct_size;          /* set by galann_npy_options_init */
+    double divisor;              /* '|u1' features: byte p means p / divisor;
+                                    default 255; finite and nonzero. Float
+                                    features are used as stored: it does not
+                                    apply to them */
+    int labelled;                /* 1 (default): the labels come from the
+                                    labels file, or without one from column 0
+                                    of the features; 0: no labels (the labels
+                                    path must be NULL): every label 0,
+                                    n_labels 1, every column a feature (pixels
+                                    only, for galann_predict) */
+    int map;                     /* 1 (default): map the features file when it
+                                    can be used as stored (above); 0: always
+                                    read it into memory */
+} galann_npy_options;
+
+GALANN_API void galann_npy_options_init_size(galann_npy_options *opts, size_t size);
+#define galann_npy_options_init(opts) galann_npy_options_init_size((opts), sizeof *(opts))
+
+/* Load a dataset from a .npy features file and, unless labels_path is
+ * NULL, a .npy labels file (the formats above). galann_dataset_load_npy is
+ * galann_dataset_load_npy_with with opts NULL: u8 pixels divided by 255,
+ * labels from labels_path or column 0, mapped when possible.
+ * Ownership: the caller frees *out with galann_dataset_free, which also
+ * unmaps a mapped file; the paths and opts are read during the call only.
+ * Threading: safe from any thread; the dataset is immutable like any
+ * other (do not change a mapped file: above).
+ * Statuses: GALANN_ERR_INVALID (out or features_path NULL;
+ * opts->struct_size 0 or too large; divisor 0, NaN or infinite; labelled
+ * or map not 0 or 1; a labels path with labelled 0), GALANN_ERR_IO
+ * (cannot open: "x.npy: cannot open: No such file or directory"; not a
+ * regular file; "x.npy: read failed: ..."; the file shrank while it was
+ * read), GALANN_ERR_PARSE (the defects above), GALANN_ERR_NOMEM (the
+ * dataset; the mapping, "x.npy: cannot map 276480128 bytes: ..."). */
+GALANN_API int galann_dataset_load_npy(const char *features_path, const char *labels_path, galann_dataset **out);
+GALANN_API int galann_dataset_load_npy_with(const char *features_path, const char *labels_path,
+                                            const galann_npy_options *opts, galann_dataset **out);
+
+/* Write d as .npy files that galann_dataset_load_npy reads back with the
+ * same numbers: the features as a (n_samples, n_features) array of the
+ * dataset's storage type, '|u1' for u8 with divisor 255, '<f4' for f32,
+ * '<f8' for f64 and for u8 with any other divisor (the values p / divisor
+ * as doubles: the numbers survive, the storage becomes f64), and the
+ * labels as a (n_samples,) '<i4' array. labels_path NULL writes no labels
+ * file but the labels as column 0 of the features instead (shape
+ * (n_samples, n_features + 1), in the features' dtype; '|u1' then needs
+ * every label <= 255). n_labels is not stored: it is read back as one more
+ * than the largest label. Format version 1.0 (2.0 only for a header longer
+ * than 65535 bytes), the header padded to 64 bytes as numpy.save pads it,
+ * so numpy.load returns the same array and dtype. Each file is written
+ * atomically, as galann_model_save writes (a temporary beside the path,
+ * fsynced and renamed: a failure leaves an existing file untouched), the
+ * features file first: a failure writing the labels file leaves the new
+ * features beside the old labels. The whole file is built in memory first
+ * (its size in bytes, once more). Mode 0666 less the umask.
+ * Statuses: GALANN_ERR_INVALID (d or features_path NULL; a dataset with
+ * no rows; a label above 255 for a '|u1' label column), GALANN_ERR_NOMEM,
+ * GALANN_ERR_IO (as galann_dataset_save_csv; the message names the
+ * path). */
+GALANN_API int galann_dataset_save_npy(const galann_dataset *d, const char *features_path, const char *labels_path);
 
 /* Split d in two, stratified and seeded, for a validation set that is not
  * the test set: of each class's c rows, round(fraction * c) go to

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "dataset.h"
 #include "attachment.h"
@@ -48,6 +49,21 @@ int galann_dataset_adopt_stored(int storage, void *features, double divisor, int
         d->u8_values[p] = (double)p / d->divisor;
     d->y = y;
     *out = d;
+    return GALANN_OK;
+}
+
+int galann_dataset_adopt_mapped(int storage, void *mapping, size_t mapping_size, size_t offset, double divisor,
+                                int32_t *y, size_t m, size_t n, size_t k, galann_dataset **out)
+{
+    /* no features yet: nothing for a failure to free but y */
+    int status = galann_dataset_adopt_stored(storage, NULL, divisor, y, m, n, k, out);
+    if (status != GALANN_OK) {
+        munmap(mapping, mapping_size);
+        return status;
+    }
+    (*out)->features = (unsigned char *)mapping + offset;
+    (*out)->mapping = mapping;
+    (*out)->mapping_size = mapping_size;
     return GALANN_OK;
 }
 
@@ -182,7 +198,10 @@ GALANN_API void galann_dataset_free(galann_dataset *d)
         return;
     galann_attachments_release_dataset(d);
     pthread_mutex_destroy(&d->attachments_lock);
-    free(d->features);
+    if (d->mapping)
+        munmap(d->mapping, d->mapping_size);
+    else
+        free(d->features);
     free(d->double_copy);
     free(d->y);
     free(d);

@@ -30,6 +30,11 @@ struct galann_dataset {
     double divisor;    /* u8: a byte p means p / divisor; 1 otherwise */
     double u8_values[256]; /* u8: p / divisor for every byte */
     int32_t *y;        /* m */
+    /* Non-NULL: features point into this read-only file mapping (a .npy
+     * file, npy.c), which galann_dataset_free unmaps instead of freeing
+     * features. */
+    void *mapping;
+    size_t mapping_size;
     /* What backends derived from this dataset, per context, and the
      * double copy galann_dataset_features makes of a u8 or f32 dataset.
      * The samples never change; only these do, under the lock. */
@@ -46,7 +51,12 @@ size_t galann_storage_bytes(int storage);
  * also on failure. */
 int galann_dataset_adopt_stored(int storage, void *features, double divisor, int32_t *y, size_t m, size_t n,
                                 size_t k, galann_dataset **out);
-/* The f64 form of the above. */
+/* The same for features at offset bytes into a read-only mmap of
+ * mapping_size bytes: the dataset owns the mapping from then on, also on
+ * failure (it is unmapped). */
+int galann_dataset_adopt_mapped(int storage, void *mapping, size_t mapping_size, size_t offset, double divisor,
+                                int32_t *y, size_t m, size_t n, size_t k, galann_dataset **out);
+/* The f64 form of galann_dataset_adopt_stored. */
 int galann_dataset_adopt(double *x, int32_t *y, size_t m, size_t n, size_t k, galann_dataset **out);
 
 /* The backend's view of a dataset (attachment left NULL). */
