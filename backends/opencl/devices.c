@@ -134,6 +134,10 @@ int ocl_device_list_get(ocl_device_list *list)
     cl_device_id *devices = NULL;
     int status = GALANN_OK;
 
+    /* a testing knob: devices without fp64, on a machine that has none */
+    const char *hide = getenv("GALANN_OPENCL_HIDE_FP64");
+    int fp64_hidden = hide && strcmp(hide, "1") == 0;
+
     cl_uint n_platforms = 0;
     cl_int err = clGetPlatformIDs(0, NULL, &n_platforms);
     if (err != CL_SUCCESS || n_platforms == 0) {
@@ -178,7 +182,7 @@ int ocl_device_list_get(ocl_device_list *list)
             ocl_device_string(devices[d], CL_DEVICE_NAME, item->device_name, sizeof item->device_name);
             if (clGetDeviceInfo(devices[d], CL_DEVICE_TYPE, sizeof item->type, &item->type, NULL) != CL_SUCCESS)
                 item->type = 0;
-            item->fp64 = device_has_fp64(devices[d]);
+            item->fp64 = device_has_fp64(devices[d]) && !fp64_hidden;
         }
         free(devices);
         devices = NULL;
@@ -223,24 +227,24 @@ static int all_digits(const char *s)
     return 1;
 }
 
-int ocl_device_select(const ocl_device_list *list, const char *selector, size_t *index)
+int ocl_device_select(const ocl_device_list *list, const char *selector, int need_fp64, size_t *index)
 {
     if (!selector || !*selector) {
         for (size_t i = 0; i < list->count; i++) {
-            if ((list->items[i].type & CL_DEVICE_TYPE_GPU) && list->items[i].fp64) {
+            if ((list->items[i].type & CL_DEVICE_TYPE_GPU) && (list->items[i].fp64 || !need_fp64)) {
                 *index = i;
                 return GALANN_OK;
             }
         }
         for (size_t i = 0; i < list->count; i++) {
-            if (list->items[i].fp64) {
+            if (list->items[i].fp64 || !need_fp64) {
                 *index = i;
                 return GALANN_OK;
             }
         }
         return galann_error_set(GALANN_ERR_UNAVAILABLE,
-                                "opencl: none of the %zu OpenCL device%s supports double precision (cl_khr_fp64)",
-                                list->count, list->count == 1 ? "" : "s");
+                                "opencl: none of the %zu OpenCL device%s supports double precision (cl_khr_fp64); "
+                                "single precision runs without it", list->count, list->count == 1 ? "" : "s");
     }
 
     if (all_digits(selector)) {
@@ -250,10 +254,10 @@ int ocl_device_select(const ocl_device_list *list, const char *selector, size_t 
             return galann_error_set(GALANN_ERR_UNAVAILABLE, "opencl: no device %s: there %s %zu (0..%zu)", selector,
                                     list->count == 1 ? "is" : "are", list->count, list->count - 1);
         const ocl_device *d = &list->items[i];
-        if (!d->fp64)
+        if (!d->fp64 && need_fp64)
             return galann_error_set(GALANN_ERR_UNAVAILABLE,
-                                    "opencl: device %s (%s / %s) does not support double precision (cl_khr_fp64)",
-                                    selector, d->platform_name, d->device_name);
+                                    "opencl: device %s (%s / %s) does not support double precision (cl_khr_fp64); "
+                                    "single precision runs without it", selector, d->platform_name, d->device_name);
         *index = (size_t)i;
         return GALANN_OK;
     }
@@ -266,15 +270,16 @@ int ocl_device_select(const ocl_device_list *list, const char *selector, size_t 
         if (!contains_ignoring_case(full, selector))
             continue;
         matches++;
-        if (d->fp64) {
+        if (d->fp64 || !need_fp64) {
             *index = i;
             return GALANN_OK;
         }
     }
     if (matches)
         return galann_error_set(GALANN_ERR_UNAVAILABLE,
-                                "opencl: %zu device%s match%s \"%s\", but none supports double precision (cl_khr_fp64)",
-                                matches, matches == 1 ? "" : "s", matches == 1 ? "es" : "", selector);
+                                "opencl: %zu device%s match%s \"%s\", but none supports double precision (cl_khr_fp64); "
+                                "single precision runs without it", matches, matches == 1 ? "" : "s",
+                                matches == 1 ? "es" : "", selector);
     return galann_error_set(GALANN_ERR_UNAVAILABLE,
                             "opencl: no device matches \"%s\" (an index 0..%zu or part of \"platform device\"; "
                             "see galann_backend_devices)", selector, list->count - 1);

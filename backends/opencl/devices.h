@@ -21,7 +21,8 @@ typedef struct ocl_device {
     char platform_name[OCL_NAME_CAPACITY];
     char device_name[OCL_NAME_CAPACITY];
     cl_device_type type;
-    int fp64;  /* double precision is supported (cl_khr_fp64 or a double FP config) */
+    int fp64;  /* double precision is supported (cl_khr_fp64 or a double FP config), and
+                  GALANN_OPENCL_HIDE_FP64=1 (a testing knob) does not hide it */
 } ocl_device;
 
 /* Every device of every platform, in platform order then device order:
@@ -37,12 +38,12 @@ typedef struct ocl_device_list {
 int ocl_device_list_get(ocl_device_list *list);
 void ocl_device_list_free(ocl_device_list *list);
 
-/* Choose a usable (fp64) device: selector NULL or "" prefers a GPU, then
- * any device; all digits is an index into the list; anything else is a
- * case-insensitive substring of "platform-name device-name" (the first
- * such device with fp64 wins). GALANN_ERR_UNAVAILABLE with the reason when
- * nothing fits. */
-int ocl_device_select(const ocl_device_list *list, const char *selector, size_t *index);
+/* Choose a usable device (one with fp64 when need_fp64): selector NULL or
+ * "" prefers a GPU, then any device; all digits is an index into the list;
+ * anything else is a case-insensitive substring of "platform-name
+ * device-name" (the first such usable device wins).
+ * GALANN_ERR_UNAVAILABLE with the reason when nothing fits. */
+int ocl_device_select(const ocl_device_list *list, const char *selector, int need_fp64, size_t *index);
 
 /* "GPU", "CPU", "accelerator" or "other". */
 const char *ocl_device_type_name(cl_device_type type);
