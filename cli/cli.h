@@ -75,6 +75,17 @@ first_line_kind classify_first_line(const char *line, size_t length, size_t *fie
  * already. */
 int load_dataset(const cli_args *a, const char *path, const char *what, const csv_reading *r,
                  size_t expected_features, galann_dataset **out);
+/* The same for a path ending in .npy (read as .npy: every process loads
+ * the whole file, then keeps its share), with the labels from the .npy
+ * file labels, or from the first column when labels is NULL; --header
+ * does not apply, --scale divides uint8 pixels only. A CSV path ignores
+ * labels (check_labels_options refuses one first). */
+int load_dataset_labels(const cli_args *a, const char *path, const char *labels, const char *what,
+                        const csv_reading *r, size_t expected_features, galann_dataset **out);
+/* pairs: data option, its labels option, ..., NULL ("train",
+ * "train-labels", ...). A labels option needs its data option, and that
+ * file must be .npy (usage error otherwise). */
+int check_labels_options(const cli_args *a, const char *const *pairs);
 
 /* Make *d know k classes when its labels use fewer (a test set without
  * any sample of the last class, say); more than k is an error. */

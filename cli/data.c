@@ -4,6 +4,10 @@
  * by --scale (a warning when the values look scaled already), rows with
  * or without a label column, and class names (--classes E,S,I).
  *
+ * A path ending in .npy is read as numpy's .npy format instead (features,
+ * and labels from a second .npy file or the first column); --header does
+ * not apply to it, and --scale divides its uint8 pixels only.
+ *
  * Every message names the command and the file; notes and warnings go to
  * standard error so that standard output stays the data.
  */
@@ -12,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 #include "distributed.h"
@@ -205,9 +210,66 @@ static void warn_when_already_scaled(const cli_args *a, const char *name, const 
                 scale);
 }
 
+/* ------------------------------------------------------ .npy files */
+
+static int is_npy_path(const char *path)
+{
+    size_t length = strlen(path);
+    return length > 4 && strcasecmp(path + length - 4, ".npy") == 0;
+}
+
+/* The whole file on every process (mapped, so cheap), then this process's
+ * share. Without a labels file, predict (expected_features > 0) takes an
+ * array of exactly the model's inputs as pixels only, anything else as
+ * label + pixels. */
+static int load_npy(const cli_args *a, const char *path, const char *labels, const char *what, const csv_reading *r,
+                    size_t expected_features, galann_dataset **out)
+{
+    if (arg_value(a, "header"))
+        fprintf(stderr, "galann %s: note: --header applies to CSV files only; %s is read as .npy\n", a->command, path);
+    galann_npy_options o;
+    galann_npy_options_init(&o);
+    o.divisor = r->scale;
+    o.labelled = labels || expected_features == 0;
+    int status = galann_dataset_load_npy_with(path, labels, &o, out);
+    if (status == GALANN_OK && !o.labelled && galann_dataset_n_features(*out) != expected_features) {
+        galann_dataset_free(*out);
+        o.labelled = 1;
+        status = galann_dataset_load_npy_with(path, NULL, &o, out);
+    }
+    int rc = distributed_agree(status == GALANN_OK ? EXIT_OK : runtime_error(a, what));
+    if (rc == EXIT_OK && arg_value(a, "scale") && galann_dataset_storage(*out) != GALANN_STORAGE_U8)
+        fprintf(stderr, "galann %s: note: --scale divides uint8 pixels; the floats of %s are used as stored\n",
+                a->command, path);
+    return rc == EXIT_OK ? distributed_take_share(a, out) : rc;
+}
+
+int check_labels_options(const cli_args *a, const char *const *pairs)
+{
+    for (; pairs[0]; pairs += 2) {
+        const char *data = arg_value(a, pairs[0]), *labels = arg_value(a, pairs[1]);
+        if (labels && !data)
+            return usage_error(a, "--%s needs --%s", pairs[1], pairs[0]);
+        if (labels && !is_npy_path(data))
+            return usage_error(a, "--%s is for a .npy --%s: %s holds its labels in its first field", pairs[1],
+                               pairs[0], data);
+    }
+    return EXIT_OK;
+}
+
+int load_dataset_labels(const cli_args *a, const char *path, const char *labels, const char *what,
+                        const csv_reading *r, size_t expected_features, galann_dataset **out)
+{
+    if (is_npy_path(path))
+        return load_npy(a, path, labels, what, r, expected_features, out);
+    return load_dataset(a, path, what, r, expected_features, out);
+}
+
 int load_dataset(const cli_args *a, const char *path, const char *what, const csv_reading *r,
                  size_t expected_features, galann_dataset **out)
 {
+    if (is_npy_path(path))
+        return load_npy(a, path, NULL, what, r, expected_features, out);
     int from_stdin = strcmp(path, "-") == 0;
     const char *name = from_stdin ? "<stdin>" : path;
     galann_csv_options o;

@@ -12,8 +12,8 @@
 #include "plot.h"
 
 static const char predict_help[] =
-    "usage: galann predict --model MODEL --data FILE [--proba | --outputs] [--header auto|yes|no]\n"
-    "                      [--backend NAME] [--threads N]\n"
+    "usage: galann predict --model MODEL --data FILE [--labels FILE.npy] [--proba | --outputs]\n"
+    "                      [--header auto|yes|no] [--backend NAME] [--threads N]\n"
     "\n"
     "Print the predicted class of every image of FILE, one per line (its name when\n"
     "the model has class names), or with --proba the class probabilities,\n"
@@ -23,16 +23,22 @@ static const char predict_help[] =
     "probabilities: they need not sum to 1), under the same header.\n"
     "FILE is CSV: pixels only (p1..pn), or label,p1..pn (the label is not used);\n"
     "a header line is skipped; - reads standard input. Pixels are divided by the\n"
-    "divisor the model was trained with.\n";
+    "divisor the model was trained with.\n"
+    "A FILE ending in .npy is numpy's .npy: a 2-D array of uint8 pixels (divided\n"
+    "as above) or float32/float64 values (used as stored), pixels only or with\n"
+    "the label in column 0; --labels FILE.npy names its labels' 1-D .npy.\n";
 
 static const char eval_help[] =
-    "usage: galann eval --model MODEL --data FILE [--lambda L] [--plot FILE.svg] [--header auto|yes|no]\n"
-    "                   [--backend NAME] [--threads N]\n"
+    "usage: galann eval --model MODEL --data FILE [--labels FILE.npy] [--lambda L] [--plot FILE.svg]\n"
+    "                   [--header auto|yes|no] [--backend NAME] [--threads N]\n"
     "\n"
     "Print the cost (regularised with lambda, default 1), the accuracy and the\n"
     "confusion matrix (rows: true class, columns: predicted; class names when the\n"
     "model has them) of MODEL on FILE (label,p1..pn; - reads standard input).\n"
-    "--plot draws the confusion matrix as an SVG heat map.\n";
+    "--plot draws the confusion matrix as an SVG heat map.\n"
+    "A FILE ending in .npy is numpy's .npy (uint8 pixels divided as the model\n"
+    "was trained, floats used as stored): its labels in column 0, or in the\n"
+    "1-D integer .npy given by --labels FILE.npy.\n";
 
 typedef struct loaded {
     galann_model *model;
@@ -66,8 +72,11 @@ static int open_model_and_data(const cli_args *a, loaded *l, int labels_required
     const char *model = arg_value(a, "model"), *data = arg_value(a, "data");
     if (!model || !*model || !data || !*data)
         return usage_error(a, "--model and --data are required");
+    static const char *const labels_options[] = { "data", "labels", NULL };
     csv_reading reading;
     int rc = parse_csv_reading(a, &reading);
+    if (rc == EXIT_OK)
+        rc = check_labels_options(a, labels_options);
     if (rc != EXIT_OK)
         return rc;
     if (distributed_processes() > 1 && strcmp(data, "-") == 0) {
@@ -80,7 +89,8 @@ static int open_model_and_data(const cli_args *a, loaded *l, int labels_required
     /* the data is scaled with the divisor the model was trained with */
     reading.scale = galann_model_input_divisor(l->model);
     size_t inputs = galann_model_layer_size(l->model, 0);
-    rc = load_dataset(a, data, "cannot load the data", &reading, labels_required ? 0 : inputs, &l->data);
+    rc = load_dataset_labels(a, data, arg_value(a, "labels"), "cannot load the data", &reading,
+                             labels_required ? 0 : inputs, &l->data);
     if (rc != EXIT_OK)
         return rc;
     if (galann_dataset_n_features(l->data) != inputs) {
@@ -98,7 +108,7 @@ static int open_model_and_data(const cli_args *a, loaded *l, int labels_required
 
 int command_predict(const cli_args *a)
 {
-    static const char *const with_value[] = { "model", "data", "header", "backend", "threads", "precision", NULL };
+    static const char *const with_value[] = { "model", "data", "labels", "header", "backend", "threads", "precision", NULL };
     static const char *const flags[] = { "proba", "outputs", "help", NULL };
     if (arg_flag(a, "help")) {
         fputs(predict_help, stdout);
@@ -211,7 +221,7 @@ static int plot_confusion(const cli_args *a, const galann_model *m, const int64_
 
 int command_eval(const cli_args *a)
 {
-    static const char *const with_value[] = { "model", "data", "lambda", "plot", "header", "backend", "threads", "precision",
+    static const char *const with_value[] = { "model", "data", "labels", "lambda", "plot", "header", "backend", "threads", "precision",
                                               NULL };
     static const char *const flags[] = { "help", NULL };
     if (arg_flag(a, "help")) {

@@ -24,6 +24,7 @@
 
 static const char train_help[] =
     "usage: galann train [--train FILE] [--validation FILE | --validation-fraction F] [--test FILE]\n"
+    "                    [--train-labels FILE.npy] [--validation-labels FILE.npy] [--test-labels FILE.npy]\n"
     "                    [--patience N] [--select-by-test] [--classes E,S,I] [--scale S] [--header auto|yes|no]\n"
     "                    [--hidden N | --layers 1024,8,3] [--lambda L] [--maxiter N] [--seed S]\n"
     "                    [--backend NAME] [--threads N] [--precision P] [--save MODEL] [--trace FILE.csv]\n"
@@ -46,6 +47,10 @@ static const char train_help[] =
     "  --classes LIST    class names, in label order: E,S,I names labels 0, 1, 2; saved in the model\n"
     "  --scale S         features are pixel / S (default 255; 1 for values already in [0, 1])\n"
     "  --header WHEN     auto (default: a first line with a non-number is a header), yes or no\n"
+    "  A FILE ending in .npy is numpy's .npy: a 2-D array, uint8 pixels (divided by --scale) or float32/float64\n"
+    "  values (used as stored); its labels in column 0, or in a 1-D integer .npy given by:\n"
+    "  --train-labels FILE, --validation-labels FILE, --test-labels FILE\n"
+    "                    the labels of a .npy --train, --validation, --test (--header does not apply to .npy)\n"
     "\n"
     "model and training:\n"
     "  --hidden N        hidden units of a 3-layer network (default 8)\n"
@@ -202,11 +207,14 @@ static int load_data(const cli_args *a, const csv_reading *r, double fraction, u
             return usage_error(a, "only one of --train, --validation and --test can be - (standard input)");
         if (count_stdin(paths, 3) > 0 && distributed_processes() > 1)
             return usage_error(a, "- (standard input) cannot be shared between processes under mpirun");
-        rc = load_dataset(a, train, "cannot load the training set", r, 0, &d->train);
+        rc = load_dataset_labels(a, train, arg_value(a, "train-labels"), "cannot load the training set", r, 0,
+                                 &d->train);
         if (rc == EXIT_OK && validation)
-            rc = load_dataset(a, validation, "cannot load the validation set", r, 0, &d->validation);
+            rc = load_dataset_labels(a, validation, arg_value(a, "validation-labels"),
+                                     "cannot load the validation set", r, 0, &d->validation);
         if (rc == EXIT_OK && test)
-            rc = load_dataset(a, test, "cannot load the test set", r, 0, &d->test);
+            rc = load_dataset_labels(a, test, arg_value(a, "test-labels"), "cannot load the test set", r, 0,
+                                     &d->test);
         if (rc != EXIT_OK)
             return rc;
     }
@@ -319,7 +327,9 @@ static int parse_settings(const cli_args *a, train_settings *t)
     static const char *const with_value[] = { "train", "test", "validation", "validation-fraction", "patience",
                                               "classes", "scale", "header", "hidden", "layers", "lambda",
                                               "maxiter", "seed", "backend", "threads", "precision", "save", "trace", "plot",
-                                              NULL };
+                                              "train-labels", "validation-labels", "test-labels", NULL };
+    static const char *const labels_options[] = { "train", "train-labels", "validation", "validation-labels",
+                                                   "test", "test-labels", NULL };
     static const char *const flags[] = { "quiet", "help", "select-by-test", NULL };
     memset(t, 0, sizeof *t);
     t->hidden = 8;
@@ -346,6 +356,8 @@ static int parse_settings(const cli_args *a, train_settings *t)
         rc = parse_csv_reading(a, &t->reading);
     if (rc == EXIT_OK)
         rc = parse_class_names(a, &t->names);
+    if (rc == EXIT_OK)
+        rc = check_labels_options(a, labels_options);
     if (rc != EXIT_OK)
         return rc;
     if (!(t->lambda >= 0.0))

@@ -352,6 +352,75 @@ check "info names GALANN_BACKEND when it chooses" has "$WORK/out" "chosen by the
 "$GALANN" predict --model "$M" --data "$D/test.csv" 2>"$WORK/err" | head -n 1 >/dev/null
 check "predict | head prints no error" test ! -s "$WORK/err"
 
+# ------------------------------------------------------------ .npy files
+
+# csv_to_npy CSV OUT [LABELS]: the CSV's integer fields as a '|u1' array
+# (labels in column 0), or with LABELS the pixels as '|u1' and the labels
+# as '<i4' in LABELS; written by hand (format 1.0, a 128-byte header).
+npy_header() { # DESCR SHAPE
+    dict="{'descr': '$1', 'fortran_order': False, 'shape': $2, }"
+    printf '\223NUMPY\001\000\166\000%s%*s\n' "$dict" $((128 - 10 - ${#dict} - 1)) ''
+}
+csv_to_npy() {
+    rows=$(wc -l <"$1")
+    fields=$(head -n 1 "$1" | awk -F, '{ print NF }')
+    if [ $# -eq 2 ]; then
+        { npy_header '|u1' "($rows, $fields)"
+          LC_ALL=C awk -F, '{ for (i = 1; i <= NF; i++) printf "%c", $i }' "$1"; } >"$2"
+    else
+        { npy_header '|u1' "($rows, $((fields - 1)))"
+          LC_ALL=C awk -F, '{ for (i = 2; i <= NF; i++) printf "%c", $i }' "$1"; } >"$2"
+        { npy_header '<i4' "($rows,)"
+          LC_ALL=C awk -F, '{ printf "%c%c%c%c", $1 % 256, int($1 / 256), 0, 0 }' "$1"; } >"$3"
+    fi
+}
+N=$WORK/npy
+mkdir -p "$N"
+csv_to_npy "$D/train.csv" "$N/train.npy" "$N/train-labels.npy"
+csv_to_npy "$D/train.csv" "$N/train-column.npy"
+csv_to_npy "$D/test.csv" "$N/test.npy" "$N/test-labels.npy"
+cut -d, -f2- "$D/test.csv" >"$N/pixels.csv"
+csv_to_npy "$N/pixels.csv" "$N/pixels.npy"
+run 0 "train on the CSV files (the reference for .npy)" \
+    train --train "$D/train.csv" --test "$D/test.csv" --maxiter 5 --quiet --save "$N/csv.galann" --trace "$N/csv-trace.csv"
+run 0 "train --train X.npy --train-labels y.npy --test --test-labels" \
+    train --train "$N/train.npy" --train-labels "$N/train-labels.npy" --test "$N/test.npy" \
+    --test-labels "$N/test-labels.npy" --maxiter 5 --quiet --save "$N/npy.galann" --trace "$N/npy-trace.csv"
+check "the .npy files train the CSV files' model, byte for byte" cmp -s "$N/csv.galann" "$N/npy.galann"
+check "and the same trace" cmp -s "$N/csv-trace.csv" "$N/npy-trace.csv"
+run 0 "train --train X.npy with the labels in column 0" \
+    train --train "$N/train-column.npy" --maxiter 5 --quiet --save "$N/column.galann"
+run 0 "train on train.csv alone, for comparison" train --train "$D/train.csv" --maxiter 5 --quiet --save "$N/csv-alone.galann"
+check "the label column trains the same model" cmp -s "$N/csv-alone.galann" "$N/column.galann"
+run 0 "train --validation X.npy --validation-labels y.npy" \
+    train --train "$N/train-column.npy" --validation "$N/test.npy" --validation-labels "$N/test-labels.npy" --maxiter 2 --quiet
+run 0 "predict on test.csv (the reference)" predict --model "$N/csv.galann" --data "$D/test.csv"
+cp "$WORK/out" "$N/predicted-csv"
+run 0 "predict --data pixels.npy (pixels only)" predict --model "$N/csv.galann" --data "$N/pixels.npy"
+check "the same predictions as from the CSV" cmp -s "$WORK/out" "$N/predicted-csv"
+run 0 "predict --data X.npy --labels y.npy" predict --model "$N/csv.galann" --data "$N/test.npy" --labels "$N/test-labels.npy"
+check "the same predictions again" cmp -s "$WORK/out" "$N/predicted-csv"
+run 0 "eval on test.csv (the reference)" eval --model "$N/csv.galann" --data "$D/test.csv"
+cp "$WORK/out" "$N/eval-csv"
+run 0 "eval --data X.npy --labels y.npy" eval --model "$N/csv.galann" --data "$N/test.npy" --labels "$N/test-labels.npy"
+check "eval prints the CSV's cost, accuracy and confusion matrix" cmp -s "$WORK/out" "$N/eval-csv"
+run 0 "--header with a .npy file is noted, not applied" predict --model "$N/csv.galann" --data "$N/pixels.npy" --header yes
+check "the note says --header is for CSV" has "$WORK/err" "note: --header applies to CSV files only"
+run 2 "--train-labels with a CSV --train is a usage error" train --train "$D/train.csv" --train-labels "$N/train-labels.npy"
+check "the message says it is for .npy" has "$WORK/err" "--train-labels is for a .npy --train"
+run 2 "--test-labels without --test is a usage error" train --train "$N/train-column.npy" --test-labels "$N/test-labels.npy"
+run 2 "eval --labels without --data is a usage error" eval --model "$N/csv.galann" --labels "$N/test-labels.npy"
+head -c 1000 "$N/test.npy" >"$N/cut.npy"
+run 1 "a truncated .npy is a runtime error" eval --model "$N/csv.galann" --data "$N/cut.npy" --labels "$N/test-labels.npy"
+check "the message names the file and says it is truncated" has "$WORK/err" "cut.npy: truncated: the shape (90, 1024)"
+run 1 "labels for other rows are refused" eval --model "$N/csv.galann" --data "$N/test.npy" --labels "$N/train-labels.npy"
+check "the message counts both" has "$WORK/err" "train-labels.npy: 300 labels for the 90 rows of"
+mkfifo "$N/fifo.npy"
+run 1 "a FIFO named .npy is refused at once" predict --model "$N/csv.galann" --data "$N/fifo.npy"
+check "the message says it is not a regular file" has "$WORK/err" "fifo.npy: not a regular file"
+run 0 "train --help names --train-labels" train --help
+check "the help mentions .npy" has "$WORK/out" "--train-labels FILE"
+
 # ------------------------------------------------ the original's numbers
 
 SHARED=${GALANN_SHARED_DIR:-${GALANN_TEST_SHARED_DEFAULT:-}}
