@@ -186,27 +186,46 @@ class _ArrayView:
                                     "data": (address, True), "version": 3}
 
 
-class Dataset(_Owned):
-    """Samples (n_samples x n_features doubles) with integer labels; never
-    changes after creation.
+# galann_storage: the numpy dtype a dataset stores its features in
+_STORAGE_DTYPES = {0: np.dtype(np.float64), 1: np.dtype(np.float32), 2: np.dtype(np.uint8)}
 
-    Dataset(X, y, n_labels=None) copies X (converted to C-contiguous
-    float64: no intermediate copy when it already is) and y (int32) into
-    the library. n_labels defaults to max(y) + 1.
+
+class Dataset(_Owned):
+    """Samples (n_samples x n_features) with integer labels; never changes
+    after creation.
+
+    Dataset(X, y, n_labels=None, divisor=None) copies X and y (int32) into
+    the library, X in its own storage type: uint8 stays uint8 pixels (one
+    byte per value, galann_dataset_new_u8), each meaning p / divisor
+    (divisor 255 by default: the CSV readers' pixel convention), float32
+    stays float32, anything else becomes float64 (no intermediate copy
+    when X already is C-contiguous of that type). divisor applies to uint8
+    X only. n_labels defaults to max(y) + 1.
     """
 
-    def __init__(self, X, y, n_labels=None):
+    def __init__(self, X, y, n_labels=None, divisor=None):
         X = _real_array(X, "X")
         if X.ndim != 2:
             raise ValueError(f"X must be 2-dimensional, got shape {X.shape}")
-        X = np.ascontiguousarray(X, dtype=np.float64)
+        if divisor is not None and X.dtype != np.uint8:
+            raise ValueError(f"divisor applies to uint8 pixels only; X is {X.dtype}")
+        if X.dtype not in (np.uint8, np.float32):
+            X = np.ascontiguousarray(X, dtype=np.float64)
+        X = np.ascontiguousarray(X)
         y = _labels_array(y, X.shape[0])
         if n_labels is None:
             n_labels = int(y.max()) + 1 if y.size else 0
         n_labels = _integer(n_labels, "n_labels", 0, _SIZE_MAX)
         out = c_void_p()
-        lib.dataset_new(_dptr(X), y.ctypes.data_as(_P_INT32), X.shape[0], X.shape[1],
-                        n_labels, byref(out))
+        labels = y.ctypes.data_as(_P_INT32)
+        if X.dtype == np.uint8:
+            lib.dataset_new_u8(X.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8)), labels, X.shape[0],
+                               X.shape[1], n_labels, 255.0 if divisor is None else float(divisor), byref(out))
+        elif X.dtype == np.float32:
+            lib.dataset_new_f32(X.ctypes.data_as(ctypes.POINTER(ctypes.c_float)), labels, X.shape[0],
+                                X.shape[1], n_labels, byref(out))
+        else:
+            lib.dataset_new(_dptr(X), labels, X.shape[0], X.shape[1], n_labels, byref(out))
         self._h = _Handle(out.value, lib.dataset_free)
 
     @classmethod
@@ -238,6 +257,58 @@ class Dataset(_Owned):
         lib.dataset_parse_csv(data, len(data), name.encode() if name else None,
                               float(divisor), byref(out))
         return cls._wrap(out.value)
+
+    @classmethod
+    def load_npy(cls, features, labels=None, divisor=255.0, labelled=True, mmap=True):
+        """Load numpy .npy files (galann_dataset_load_npy_with): features a
+        2-D C-order array of uint8 (pixels, p / divisor), float32 or
+        float64 (used as stored), labels a 1-D integer array of the same
+        length, every label 0..65535. Without labels, column 0 of features
+        holds them (whole numbers); labelled=False reads every column as a
+        feature with every label 0. A file usable as stored is mapped, not
+        copied (mmap=False reads it into memory): do not overwrite it in
+        place (numpy.save to the same path) while the Dataset or an array
+        from it lives. GalannError: GALANN_ERR_PARSE for a defective file
+        (the message names it and the defect), GALANN_ERR_IO when it
+        cannot be opened or is not a regular file."""
+        opts = _lib.NpyOptions()
+        lib.npy_options_init_size(byref(opts), ctypes.sizeof(opts))
+        opts.divisor = float(divisor)
+        opts.labelled = 1 if labelled else 0
+        opts.map = 1 if mmap else 0
+        out = c_void_p()
+        lib.dataset_load_npy_with(_fspath(features), None if labels is None else _fspath(labels), byref(opts),
+                                  byref(out))
+        return cls._wrap(out.value)
+
+    def save_npy(self, features, labels=None):
+        """Write the features as a .npy of the stored type (uint8 for u8
+        with divisor 255, float32, float64; float64 values for u8 with
+        another divisor) and the labels as int32 (labels=None: as column 0
+        of the features instead), each file atomically
+        (galann_dataset_save_npy). numpy.load gives the arrays back."""
+        lib.dataset_save_npy(self._ptr, _fspath(features), None if labels is None else _fspath(labels))
+
+    @property
+    def dtype(self):
+        """The numpy dtype the features are stored in: uint8, float32 or
+        float64."""
+        return _STORAGE_DTYPES[lib.dataset_storage(self._ptr)]
+
+    @property
+    def divisor(self):
+        """uint8 storage: a byte p means p / divisor; 1.0 otherwise."""
+        return lib.dataset_divisor(self._ptr)
+
+    @property
+    def stored_features(self):
+        """Read-only (n_samples, n_features) view of the features as
+        stored (dtype above: no conversion, no copy); it keeps the
+        dataset's memory, or its file mapping, alive even after close()."""
+        h = self._h
+        ptr = self._ptr
+        return np.asarray(_ArrayView(h, lib.dataset_stored_features(ptr),
+                                     (self.n_samples, self.n_features), self.dtype.str))
 
     @classmethod
     def synthetic(cls, n, seed=1):
@@ -282,7 +353,9 @@ class Dataset(_Owned):
     @property
     def features(self):
         """Read-only (n_samples, n_features) float64 view of the library's
-        copy; it keeps the dataset's memory alive even after close()."""
+        copy (for uint8 or float32 storage, a float64 copy the library
+        makes once: stored_features avoids it); it keeps the dataset's
+        memory alive even after close()."""
         h = self._h
         ptr = self._ptr
         return np.asarray(_ArrayView(h, lib.dataset_features(ptr),

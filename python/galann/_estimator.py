@@ -60,7 +60,9 @@ class Classifier:
     patience; needs a validation set).
 
     fit(X, y) takes X of shape (n_samples, n_features) (the galaxy images
-    scaled to [0, 1], pixels / 255) and labels of any sortable kind:
+    scaled to [0, 1], pixels / 255, or uint8 pixels 0..255, which are
+    passed on as they are, one byte per value, and read as p / 255: the
+    same numbers, bit for bit) and labels of any sortable kind:
     strings, integers, booleans. classes_ are the distinct labels in sorted
     order; predict() returns them, predict_proba() has one column per
     class in that order. fit(X, y, X_val, y_val) scores a given validation

@@ -87,6 +87,10 @@ class ContextOptions(ctypes.Structure):
                 ("device", c_char_p), ("cache_dir", c_char_p), ("profile", c_int)]
 
 
+class NpyOptions(ctypes.Structure):
+    _fields_ = [("struct_size", c_size_t), ("divisor", c_double), ("labelled", c_int), ("map", c_int)]
+
+
 class Profile(ctypes.Structure):
     _fields_ = [("struct_size", c_size_t), ("evaluations", ctypes.c_uint64), ("seconds", c_double),
                 ("upload_seconds", c_double), ("kernel_seconds", c_double), ("download_seconds", c_double),
@@ -168,6 +172,16 @@ _SIGNATURES = {
     "galann_dataset_load_csv": (c_int, [c_char_p, _PP], True),
     "galann_dataset_parse_csv": (c_int, [c_char_p, c_size_t, c_char_p, c_double, _PP], True),
     "galann_dataset_new": (c_int, [_P_DOUBLE, _P_INT32, c_size_t, c_size_t, c_size_t, _PP], True),
+    "galann_dataset_new_f32": (c_int, [POINTER(ctypes.c_float), _P_INT32, c_size_t, c_size_t, c_size_t, _PP],
+                               True),
+    "galann_dataset_new_u8": (c_int, [POINTER(ctypes.c_uint8), _P_INT32, c_size_t, c_size_t, c_size_t, c_double,
+                                      _PP], True),
+    "galann_npy_options_init_size": (None, [POINTER(NpyOptions), c_size_t], False),
+    "galann_dataset_load_npy_with": (c_int, [c_char_p, c_char_p, POINTER(NpyOptions), _PP], True),
+    "galann_dataset_save_npy": (c_int, [c_void_p, c_char_p, c_char_p], True),
+    "galann_dataset_storage": (c_int, [c_void_p], False),
+    "galann_dataset_divisor": (c_double, [c_void_p], False),
+    "galann_dataset_stored_features": (c_void_p, [c_void_p], False),
     "galann_dataset_free": (None, [c_void_p], False),
     "galann_dataset_synthesize": (c_int, [c_size_t, c_uint32, _PP], True),
     "galann_dataset_save_csv": (c_int, [c_void_p, c_char_p, c_double], True),

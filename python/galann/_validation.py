@@ -56,7 +56,8 @@ def feature_names(X):
 
 def features(X, who):
     """X as a C-contiguous float64 (n_samples, n_features) array with at
-    least one sample and one feature, every value finite. who: the
+    least one sample and one feature, every value finite; uint8 X stays
+    uint8 (pixels, never upcast: Dataset divides them by 255). who: the
     estimator's class name, for the messages."""
     if _is_sparse(X):
         raise TypeError("Sparse data was passed for X, but dense data is required. Use "
@@ -75,7 +76,7 @@ def features(X, who):
                          f"{_RESHAPE_HINT}")
     if a.ndim > 2:
         raise ValueError(f"Found array with dim {a.ndim}. {who} expected <= 2.")
-    a = np.ascontiguousarray(a, dtype=np.float64)
+    a = np.ascontiguousarray(a, dtype=np.uint8 if a.dtype == np.uint8 else np.float64)
     _require_finite(a, "X")
     if a.shape[0] < 1:
         raise ValueError(f"Found array with {a.shape[0]} sample(s) (shape={a.shape}) while a "
