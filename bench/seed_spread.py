@@ -14,6 +14,7 @@ iterate:
 
 Usage: bench/seed_spread.py [--galann build/cli/galann] [--seeds 1-20]
        [--data ../shared/data/galaxy] [--maxiter 600] [--threads 1] [--jobs 2]
+       [--precision double|single] [--choices validation,test]
 Every run is independent, so --jobs runs several at once; the numbers do
 not depend on --threads or --jobs (same bits for any thread count).
 """
@@ -37,7 +38,8 @@ def seed_list(text):
 def train(args, seed, choice):
     command = [args.galann, "train", "--train", os.path.join(args.data, "train.csv"),
                "--test", os.path.join(args.data, "test.csv"), "--seed", str(seed),
-               "--maxiter", str(args.maxiter), "--backend", "blas", "--threads", str(args.threads), "--quiet"]
+               "--maxiter", str(args.maxiter), "--backend", "blas", "--threads", str(args.threads), "--quiet",
+               "--precision", args.precision]
     command += ["--validation-fraction", "0.2"] if choice == "validation" else ["--select-by-test"]
     out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     test = float(re.search(r"^accuracy on test set = ([0-9.]+)%", out, re.M).group(1))
@@ -60,24 +62,29 @@ def main():
     parser.add_argument("--maxiter", type=int, default=600)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--precision", default="double", choices=("double", "single"))
+    parser.add_argument("--choices", default="validation,test")
     args = parser.parse_args()
+    choices = [c for c in args.choices.split(",") if c in ("validation", "test")]
     seeds = seed_list(args.seeds)
     if not os.path.exists(os.path.join(args.data, "train.csv")):
         print(f"seed_spread: no galaxy data under {args.data}", file=sys.stderr)
         return 1
     results = {}
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-        runs = [pool.submit(train, args, s, c) for s in seeds for c in ("validation", "test")]
+        runs = [pool.submit(train, args, s, c) for s in seeds for c in choices]
         for run in concurrent.futures.as_completed(runs):
             seed, choice, test, kept = run.result()
             results[(seed, choice)] = (test, kept)
-    print(f"galaxy network 1024-8-3, lambda 1, {args.maxiter} iterations, blas, seeds {args.seeds}")
-    print("seed  test acc % (kept by validation, iter)  test acc % (kept by test cost, iter)")
+    print(f"galaxy network 1024-8-3, lambda 1, {args.maxiter} iterations, blas, {args.precision} precision, "
+          f"seeds {args.seeds}")
+    header = {"validation": "test acc % (kept by validation, iter)", "test": "test acc % (kept by test cost, iter)"}
+    print("seed  " + "  ".join(header[c] for c in choices))
     for s in seeds:
-        v, t = results[(s, "validation")], results[(s, "test")]
-        print(f"{s:4d}  {v[0]:6.2f} ({v[1]:3d})                       {t[0]:6.2f} ({t[1]:3d})")
-    for choice, label in (("validation", "kept by validation (honest)"), ("test", "kept by test cost (optimistic)")):
-        print(f"{label:32s} {summary([results[(s, choice)][0] for s in seeds])}")
+        print(f"{s:4d}  " + "".join(f"{results[(s, c)][0]:6.2f} ({results[(s, c)][1]:3d})" + " " * 25 for c in choices))
+    labels = {"validation": "kept by validation (honest)", "test": "kept by test cost (optimistic)"}
+    for choice in choices:
+        print(f"{labels[choice]:32s} {summary([results[(s, choice)][0] for s in seeds])}")
     return 0
 
 
