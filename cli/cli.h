@@ -23,6 +23,8 @@
 #define SYNTH_DEFAULT_TRAIN 2700
 #define SYNTH_DEFAULT_TEST 675
 
+/* ---- args.c: options, errors, output folders, the context ---- */
+
 /* A parsed command line: --name value pairs and bare --flags. */
 typedef struct cli_args {
     const char *command;

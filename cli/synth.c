@@ -98,6 +98,18 @@ int command_synth(const cli_args *a)
     return rc;
 }
 
+/* One line of galann_backend_devices, with the device's memory when the
+ * backend knows it. */
+static void print_device(const char *backend, size_t index, const char *line)
+{
+    galann_device device;
+    galann_device_init(&device);
+    if (galann_backend_device(backend, index, &device) == GALANN_OK && device.memory_bytes > 0)
+        printf("    %s, %.1f GiB\n", line, (double)device.memory_bytes / (1024.0 * 1024.0 * 1024.0));
+    else
+        printf("    %s\n", line);
+}
+
 int command_info(const cli_args *a)
 {
     static const char *const flags[] = { "help", NULL };
@@ -118,8 +130,9 @@ int command_info(const cli_args *a)
         char devices[4096];
         printf("backend %-10s available\n", name);
         if (galann_backend_devices(name, devices, sizeof devices) == GALANN_OK) {
-            for (char *line = strtok(devices, "\n"); line; line = strtok(NULL, "\n"))
-                printf("    %s\n", line);
+            size_t index = 0;
+            for (char *line = strtok(devices, "\n"); line; line = strtok(NULL, "\n"), index++)
+                print_device(name, index, line);
         }
     }
     /* what a command without --backend gets, and why */

@@ -178,11 +178,11 @@ GALANN_API const char *galann_last_error(void);
  * (reference always):
  *
  *   reference  plain C, serial, one sample at a time: the oracle the other
- *              backends are tested against. 1 thread; device "0: host CPU".
+ *              backends are tested against. 1 thread; one device, the host CPU.
  *   blas       the matrix form through CBLAS on blocks of samples, with its
  *              own thread pool (the calling thread plus n - 1 workers, n in
  *              1..1024): the fast CPU path. CBLAS is loaded (dlopen) by the
- *              first blas context, not linked. Device "0: host CPU".
+ *              first blas context, not linked. One device, the host CPU.
  *   opencl     kernels on any OpenCL device with double precision
  *              (cl_khr_fp64); a dataset is copied to the device on its first
  *              use. Serial on the host side; one device per OpenCL device.
@@ -257,7 +257,9 @@ GALANN_API void galann_context_options_init_size(galann_context_options *opts, s
 
 /* Create a context on backend: "reference", "blas" or "opencl". backend
  * NULL means GALANN_BACKEND from the environment when it is set and not
- * empty, else the best available: opencl when a GPU with fp64 is usable,
+ * empty, else the best available: the first backend in galann_backend_name's
+ * order with a usable GPU, else the first with a usable CPU; that is,
+ * opencl when a GPU with fp64 is usable (never on a CPU OpenCL device),
  * else blas when CBLAS loads, else reference (docs/api.md §4). opts NULL
  * means all defaults: galann_context_new(b, out) is
  * galann_context_new_ex(b, NULL, out). The environment is read here, and
@@ -271,12 +273,14 @@ GALANN_API void galann_context_options_init_size(galann_context_options *opts, s
  * threads outside 0..1024; precision not a galann_precision; a malformed
  * GALANN_PRECISION while precision is 0: 'GALANN_PRECISION="x" is not
  * double, single or any'; a backend name, from the argument or
- * GALANN_BACKEND, that no libgalann knows; a malformed GALANN_THREADS while
+ * GALANN_BACKEND, that no libgalann knows: 'unknown backend "x" (known:
+ * opencl, blas, reference)'; a malformed GALANN_THREADS while
  * threads is 0 and the backend is blas: 'GALANN_THREADS="abc" is not a
  * thread count in 1..1024'), GALANN_ERR_UNAVAILABLE (a known backend not
- * built into this library; single precision on a backend that computes in
- * double only: 'backend "reference" computes in double precision only
- * (single: blas or opencl)'; CBLAS cannot be loaded; opencl: no platform, no
+ * built into this library: 'backend "opencl" is not built into this
+ * libgalann'; single precision on a backend that computes in double only:
+ * 'backend "reference" computes in double precision only (single: blas)',
+ * naming the backends of this build that can; CBLAS cannot be loaded; opencl: no platform, no
  * device, no fp64 device, a selector that matches nothing, or a device
  * whose work-groups are smaller than the kernels' 64 items. The message
  * says which; there is no fallback to another backend), GALANN_ERR_BACKEND
@@ -333,7 +337,7 @@ GALANN_API int galann_context_threads(const galann_context *ctx);
  *
  * galann_context_profile gives the same totals, in seconds, as numbers.
  * Statuses: GALANN_ERR_INVALID (ctx or buf NULL, size 0), GALANN_ERR_BUSY
- * (blas, opencl: the context is in use). */
+ * (the context is in use). */
 GALANN_API int galann_context_describe(const galann_context *ctx, char *buf, size_t size);
 
 /* Where a context's time went: totals since the context was created;
@@ -378,11 +382,11 @@ typedef struct galann_profile {
     double combine_seconds;
 } galann_profile;
 
-/* Reports (galann_profile, galann_cg_report, galann_fit_report) are
- * written by the library: set struct_size with the _init macro (it zeroes
- * the struct) or to sizeof the struct. The library writes only the bytes
- * both its struct and the caller's hold, and sets struct_size to that
- * number (docs/api.md §1.5). A struct_size of 0 (a report zeroed with
+/* Reports (galann_profile, galann_device, galann_cg_report,
+ * galann_fit_report) are written by the library: set struct_size with the
+ * _init macro (it zeroes the struct) or to sizeof the struct. The library
+ * writes only the bytes both its struct and the caller's hold, and sets
+ * struct_size to that number (docs/api.md §1.5). A struct_size of 0 (a report zeroed with
  * memset or = {0}) or less than sizeof(size_t) is refused with
  * GALANN_ERR_INVALID before anything is computed or written. */
 GALANN_API void galann_profile_init_size(galann_profile *profile, size_t size);
@@ -397,7 +401,8 @@ GALANN_API void galann_profile_init_size(galann_profile *profile, size_t size);
 GALANN_API int galann_context_profile(const galann_context *ctx, galann_profile *out);
 
 /* The backends compiled into this library, by index 0..count-1, in order of
- * preference: opencl, blas, reference, as far as each is built.
+ * preference: opencl, blas, reference, as far as each is built (the order
+ * of the registry's table, which "best available" follows).
  * galann_backend_name returns a static string, NULL when index >= count. A
  * backend being listed does not mean it can run here: ask
  * galann_backend_available. Neither can fail; both are safe from any
@@ -418,17 +423,77 @@ GALANN_API int galann_backend_available(const char *backend);
 
 /* The devices backend can use, one per line, written into buf,
  * NUL-terminated and silently truncated to size. reference and blas list
- * "0: host CPU"; opencl lists every device of every platform, fp64 or not:
+ * their one device, the host CPU, by the name galann_backend_device gives
+ * (the first line below); opencl lists every device of every platform,
+ * fp64 or not, with its platform (the second):
  *
+ *   0: AMD EPYC 7B13 64-Core Processor (CPU, fp64)
  *   0: Portable Computing Language / pthread-skylake-avx512-AMD EPYC (CPU, fp64)
  *
  * The number is the index the device selector (galann_context_options.
- * device) accepts; the type is GPU, CPU, accelerator or other. Safe from
- * any thread.
+ * device) accepts, and galann_backend_device's; the type is GPU, CPU,
+ * accelerator or other. Safe from any thread.
  * Statuses: GALANN_ERR_INVALID (a NULL argument, size 0, an unknown name),
  * GALANN_ERR_UNAVAILABLE (not built in; opencl: no platform or no device
  * found, and buf is then ""), GALANN_ERR_NOMEM. */
 GALANN_API int galann_backend_devices(const char *backend, char *buf, size_t size);
+
+/* What kind of device a galann_device is. */
+typedef enum galann_device_type {
+    GALANN_DEVICE_CPU = 1,
+    GALANN_DEVICE_GPU = 2,
+    GALANN_DEVICE_ACCELERATOR = 3,
+    GALANN_DEVICE_OTHER = 4
+} galann_device_type;
+
+/* One device a backend can compute on, as galann_backend_device writes it:
+ * a report (the rule above: set struct_size with galann_device_init; the
+ * library writes only what both structs hold; fields are only ever added
+ * at the end). */
+typedef struct galann_device {
+    size_t struct_size;     /* galann_device_init sets it; on return, the
+                               bytes written */
+    char name[128];         /* NUL-terminated, cut to fit. reference, blas:
+                               the "model name" of /proc/cpuinfo, else
+                               "host CPU"; opencl: the device's name
+                               (galann_backend_devices adds the platform) */
+    int type;               /* a galann_device_type */
+    int fp64;               /* 1: double precision (reference, blas: always;
+                               opencl: a context can use only such devices),
+                               else 0 */
+    uint64_t memory_bytes;  /* reference, blas: the physical memory; opencl:
+                               the device's global memory; 0 when unknown */
+} galann_device;
+
+GALANN_API void galann_device_init_size(galann_device *device, size_t size);
+#define galann_device_init(d) galann_device_init_size((d), sizeof *(d))
+
+/* The number of devices backend can use, into *count (0 on failure): 1
+ * for reference and blas (the host CPU), every device of every OpenCL
+ * platform for opencl (fp64 or not, numbered as galann_backend_devices
+ * numbers them). opencl loads its runtime to count them; the CPU backends
+ * load nothing (blas does not load CBLAS). Safe from any thread.
+ * Statuses: GALANN_ERR_INVALID (backend or count NULL; an unknown name),
+ * GALANN_ERR_UNAVAILABLE (not built in; opencl: no platform or no
+ * device), GALANN_ERR_NOMEM. */
+GALANN_API int galann_backend_device_count(const char *backend, size_t *count);
+
+/* Describe device index (0..count-1 of galann_backend_device_count) of
+ * backend into *out, as far as out->struct_size reaches
+ * (galann_device_init first). Nothing is written on failure, struct_size
+ * included. Safe from any thread.
+ *
+ *   galann_device dev;
+ *   galann_device_init(&dev);
+ *   if (galann_backend_device("blas", 0, &dev) == GALANN_OK)
+ *       printf("%s, %.1f GiB\n", dev.name, dev.memory_bytes / 1073741824.0);
+ *
+ * Statuses: GALANN_ERR_INVALID (backend or out NULL; an unknown name;
+ * out->struct_size 0 or less than sizeof(size_t); index not below the
+ * device count: 'galann_backend_device: backend "reference" has 1 device
+ * (0..0), not 3'), GALANN_ERR_UNAVAILABLE (not built in; opencl: no
+ * platform or no device), GALANN_ERR_NOMEM. */
+GALANN_API int galann_backend_device(const char *backend, size_t index, galann_device *out);
 
 /* ---------------------------------------------------------------- dataset */
 

@@ -7,7 +7,10 @@
  * predictions; a backend computes only the data term of the cost, its
  * gradient and the output activations, for a network of any depth.
  *
- * Adding a backend: a folder, an ops struct, one line in lib/backend.c.
+ * Adding a backend: a folder, an ops struct, one line in the table of
+ * lib/registry.c (docs/architecture.md). Optional hooks may be NULL: the
+ * core calls every hook through one wrapper (registry.h), which supplies
+ * the default, so nothing else tests them.
  */
 #ifndef GALANN_BACKEND_H
 #define GALANN_BACKEND_H
@@ -18,6 +21,7 @@
 #include "galann.h"
 #include "error.h"
 #include "exact_sum.h"
+#include "hash.h"
 
 /* A network as the backend sees it: layer sizes s_0..s_L (n_layers = L+1)
  * and the flat parameter vector (Theta_1 row-major, then Theta_2, ...). */
@@ -86,23 +90,33 @@ typedef struct galann_backend_config {
 } galann_backend_config;
 
 typedef struct galann_backend_ops {
-    const char *name;
+    const char *name;  /* the registry's name for it (lib/registry.c) */
     /* 1: evaluate fills req->sums (the reproducible form) instead of cost
      * and gradient. */
     int exact_sums;
     /* GALANN_OK if a context could be created here; otherwise a status with
-     * the reason set through galann_error_set. May be NULL (always usable). */
+     * the reason set through galann_error_set. NULL: always usable. */
     int (*probe)(void);
-    /* Whether the backend would run on a GPU-class device (for "best
-     * available"). May be NULL (no). */
-    int (*has_gpu)(void);
+    /* For "best available": 1 when the backend offers a usable device of
+     * type (a galann_device_type) here, else 0 (never an error). Must
+     * answer cheaply: no runtime loaded unless the answer may be yes.
+     * NULL: yes for GALANN_DEVICE_CPU when probe succeeds, else no. */
+    int (*has_device)(int type);
     int (*create)(const galann_backend_config *cfg, void **state);
     void (*destroy)(void *state);
     int (*evaluate)(void *state, const galann_eval_request *req);
     /* Optional: change the thread count; NULL = the backend is serial. */
     int (*set_threads)(void *state, int threads);
-    /* Optional: describe the backend's device(s). */
+    /* Optional: describe the context's device in one line; NULL: the name. */
     int (*describe)(void *state, char *buf, size_t size);
+    /* Optional: the devices this backend can use, without a context:
+     * device_count sets *count (>= 1 on success), device_get fills *out
+     * (a zeroed galann_device of the library's size) for index <
+     * count. NULL: one device, the host CPU (galann_host_cpu_device). */
+    int (*device_count)(size_t *count);
+    int (*device_get)(size_t index, galann_device *out);
+    /* Optional: the devices as text, one per line (galann_backend_devices).
+     * NULL: built from device_count and device_get. */
     int (*list_devices)(char *buf, size_t size);
     /* Optional: derive something from a dataset once per (dataset, context),
      * a device copy for instance. The core calls it on the first evaluation
@@ -122,7 +136,13 @@ typedef struct galann_backend_ops {
 
 /* ---- services the core offers backends (hidden, not part of the ABI) ---- */
 
-/* 64-bit FNV-1a hash of a byte range, chained through seed (for cache keys). */
-uint64_t galann_hash64(const void *data, size_t size, uint64_t seed);
+/* galann_hash64 (hash.h): a 64-bit hash for cache keys. */
+
+/* The host CPU as one device, for the backends that compute on it
+ * (reference, blas): its "model name" from /proc/cpuinfo when readable,
+ * else "host CPU"; type CPU, fp64, the physical memory. Their
+ * device_count and device_get hooks. */
+int galann_host_cpu_device_count(size_t *count);
+int galann_host_cpu_device(size_t index, galann_device *out);
 
 #endif /* GALANN_BACKEND_H */

@@ -112,7 +112,9 @@ static int evaluate_claimed(const char *who, galann_context *c, const galann_mod
     req.n_correct = e->n_correct ? &correct : NULL;
     /* an empty share has nothing to compute, but still takes part below */
     if (d->m > 0) {
-        status = galann_attachment_for(c, d, &req.data, &req.data.attachment);
+        /* the samples are immutable; only the cache beside them changes */
+        galann_attachment_list *cache = (galann_attachment_list *)&d->attachments;
+        status = galann_attachment_for(cache, &c->attachments, c->ops, c->state, &req.data, &req.data.attachment);
         if (status == GALANN_OK)
             status = c->ops->evaluate(c->state, &req);
         c->evaluations++;

@@ -1,7 +1,8 @@
 /*
  * context.c -- creating contexts on a backend, their settings, and the
  * environment overrides (GALANN_BACKEND, GALANN_THREADS,
- * GALANN_OPENCL_DEVICE, GALANN_CACHE_DIR).
+ * GALANN_OPENCL_DEVICE, GALANN_CACHE_DIR, GALANN_PRECISION,
+ * GALANN_PROFILE). Which backends exist: registry.c.
  *
  * The environment is consulted only where the caller left a choice open
  * (backend NULL, threads 0, device NULL): an explicit argument always wins.
@@ -97,15 +98,10 @@ static int choose_backend(const char *name, const galann_backend_ops **ops)
             name = env;
     }
     if (!name) {
-        *ops = galann_backend_best();
+        *ops = galann_registry_best();
         return GALANN_OK;
     }
-    *ops = galann_backend_find(name);
-    if (*ops)
-        return GALANN_OK;
-    if (strcmp(name, "reference") == 0 || strcmp(name, "blas") == 0 || strcmp(name, "opencl") == 0)
-        return galann_error_set(GALANN_ERR_UNAVAILABLE, "backend \"%s\" is not built into this libgalann", name);
-    return galann_error_set(GALANN_ERR_INVALID, "unknown backend \"%s\" (known: reference, blas, opencl)", name);
+    return galann_registry_find(name, ops);
 }
 
 GALANN_API int galann_context_new_ex(const char *backend, const galann_context_options *opts,
@@ -138,11 +134,15 @@ GALANN_API int galann_context_new_ex(const char *backend, const galann_context_o
     status = choose_backend(backend, &ops);
     if (status != GALANN_OK)
         return status;
-    if (o.precision == GALANN_PRECISION_SINGLE && !ops->precision)
-        return galann_error_set(GALANN_ERR_UNAVAILABLE, "backend \"%s\" computes in double precision only "
-                                "(single: blas or opencl)", ops->name);
+    if (o.precision == GALANN_PRECISION_SINGLE && !galann_ops_has_single(ops)) {
+        char single[128];
+        galann_registry_single_names(single, sizeof single);
+        return galann_error_set(GALANN_ERR_UNAVAILABLE, "backend \"%s\" computes in double precision only (%s%s)",
+                                ops->name, single[0] ? "single: " : "no backend of this build computes in single",
+                                single);
+    }
     /* GALANN_THREADS matters only to backends that have threads. */
-    if (o.threads == 0 && ops->set_threads) {
+    if (o.threads == 0 && galann_ops_threaded(ops)) {
         status = default_thread_count(&o.threads);
         if (status != GALANN_OK)
             return status;
@@ -159,18 +159,19 @@ GALANN_API int galann_context_new_ex(const char *backend, const galann_context_o
     galann_context *c = calloc(1, sizeof *c);
     if (!c)
         return galann_error_set(GALANN_ERR_NOMEM, "out of memory for a context");
-    if (pthread_mutex_init(&c->attachments_lock, NULL) != 0) {
+    status = galann_attachment_list_init(&c->attachments, "context");
+    if (status != GALANN_OK) {
         free(c);
-        return galann_error_set(GALANN_ERR_NOMEM, "cannot create a context lock");
+        return status;
     }
     atomic_flag_clear(&c->busy);
     c->ops = ops;
-    c->threads = ops->set_threads ? o.threads : 1;
+    c->threads = galann_ops_threaded(ops) ? o.threads : 1;
     c->profiling = o.profile;
     galann_backend_config cfg = { c->threads, o.precision, o.device, o.cache_dir, o.profile };
     status = ops->create(&cfg, &c->state);
     if (status != GALANN_OK) {
-        pthread_mutex_destroy(&c->attachments_lock);
+        galann_attachment_list_destroy(&c->attachments);
         free(c);
         return status;
     }
@@ -190,11 +191,11 @@ GALANN_API void galann_context_free(galann_context *c)
 {
     if (!c)
         return;
-    galann_attachments_release_context(c);
+    galann_attachments_release_context(&c->attachments);
     c->ops->destroy(c->state);
     galann_exact_sum_free(c->sums);
     free(c->rounded);
-    pthread_mutex_destroy(&c->attachments_lock);
+    galann_attachment_list_destroy(&c->attachments);
     free(c);
 }
 
@@ -207,7 +208,7 @@ GALANN_API int galann_context_precision(const galann_context *c)
 {
     if (!c)
         return 0;
-    return c->ops->precision ? c->ops->precision(c->state) : GALANN_PRECISION_DOUBLE;
+    return galann_ops_precision(c->ops, c->state);
 }
 
 GALANN_API int galann_context_set_threads(galann_context *c, int n)
@@ -218,16 +219,13 @@ GALANN_API int galann_context_set_threads(galann_context *c, int n)
     if (n < 1 || n > MAX_THREADS)
         return galann_error_set(GALANN_ERR_INVALID, "galann_context_set_threads: %d threads is not in 1..%d", n,
                                 MAX_THREADS);
-    if (!c->ops->set_threads) {
-        if (n != 1)
-            return galann_error_set(GALANN_ERR_INVALID, "backend \"%s\" is serial: it runs 1 thread, not %d",
-                                    c->ops->name, n);
-        return GALANN_OK;
-    }
+    /* a serial backend has nothing to change (1) or refuses: no claim */
+    if (!galann_ops_threaded(c->ops))
+        return galann_ops_set_threads(c->ops, c->state, n);
     int status = galann_context_enter(c, "galann_context_set_threads");
     if (status != GALANN_OK)
         return status;
-    status = c->ops->set_threads(c->state, n);
+    status = galann_ops_set_threads(c->ops, c->state, n);
     if (status == GALANN_OK)
         c->threads = n;
     galann_context_leave(c);
@@ -244,16 +242,12 @@ GALANN_API int galann_context_describe(const galann_context *c, char *buf, size_
     galann_error_clear();
     if (!c || !buf || size == 0)
         return galann_error_set(GALANN_ERR_INVALID, "galann_context_describe: NULL argument or empty buffer");
-    if (!c->ops->describe) {
-        snprintf(buf, size, "%s", c->ops->name);
-        return GALANN_OK;
-    }
     /* the backend's profile counters change during a call */
     galann_context *mutable = (galann_context *)c;
     int status = galann_context_enter(mutable, "galann_context_describe");
     if (status != GALANN_OK)
         return status;
-    status = c->ops->describe(c->state, buf, size);
+    status = galann_ops_describe(c->ops, c->state, buf, size);
     galann_context_leave(mutable);
     return status;
 }
@@ -276,37 +270,9 @@ GALANN_API int galann_context_profile(const galann_context *c, galann_profile *o
     p.evaluations = c->evaluations;
     p.seconds = c->evaluate_seconds;
     p.combine_seconds = c->combine_seconds;
-    if (c->ops->profile)
-        c->ops->profile(c->state, &p);
+    galann_ops_profile(c->ops, c->state, &p);
     galann_context_leave(mutable);
     p.struct_size = sizeof p;
     galann_report_write(out, &p, sizeof p);
-    return GALANN_OK;
-}
-
-GALANN_API int galann_backend_available(const char *backend)
-{
-    galann_error_clear();
-    if (!backend)
-        return galann_error_set(GALANN_ERR_INVALID, "galann_backend_available: backend is NULL");
-    const galann_backend_ops *ops;
-    int status = choose_backend(backend, &ops);
-    if (status != GALANN_OK)
-        return status;
-    return ops->probe ? ops->probe() : GALANN_OK;
-}
-
-GALANN_API int galann_backend_devices(const char *backend, char *buf, size_t size)
-{
-    galann_error_clear();
-    if (!backend || !buf || size == 0)
-        return galann_error_set(GALANN_ERR_INVALID, "galann_backend_devices: NULL argument or empty buffer");
-    const galann_backend_ops *ops;
-    int status = choose_backend(backend, &ops);
-    if (status != GALANN_OK)
-        return status;
-    if (ops->list_devices)
-        return ops->list_devices(buf, size);
-    snprintf(buf, size, "0: host CPU\n");
     return GALANN_OK;
 }

@@ -8,9 +8,9 @@
 #include <stdatomic.h>
 
 #include "galann.h"
+#include "attachment.h"
 #include "backend.h"
 
-struct galann_attachment;
 struct galann_exact_sum;
 
 struct galann_context {
@@ -23,9 +23,8 @@ struct galann_context {
     void *state;           /* the backend's, from ops->create */
     int threads;
     /* Attachments this context's backend made of datasets; a dataset being
-     * freed in another thread unlinks itself, hence the lock. */
-    pthread_mutex_t attachments_lock;
-    struct galann_attachment *attachments;
+     * freed in another thread unlinks itself, hence the list's lock. */
+    galann_attachment_list attachments;
     /* galann_context_profile: every evaluation is timed (two clock reads) */
     uint64_t evaluations;
     double evaluate_seconds;

@@ -33,11 +33,12 @@ int galann_dataset_adopt_stored(int storage, void *features, double divisor, int
         free(y);
         return galann_error_set(GALANN_ERR_NOMEM, "out of memory for a dataset");
     }
-    if (pthread_mutex_init(&d->attachments_lock, NULL) != 0) {
+    int status = galann_attachment_list_init(&d->attachments, "dataset");
+    if (status != GALANN_OK) {
         free(d);
         free(features);
         free(y);
-        return galann_error_set(GALANN_ERR_NOMEM, "cannot create a dataset lock");
+        return status;
     }
     d->m = m;
     d->n = n;
@@ -196,8 +197,8 @@ GALANN_API void galann_dataset_free(galann_dataset *d)
 {
     if (!d)
         return;
-    galann_attachments_release_dataset(d);
-    pthread_mutex_destroy(&d->attachments_lock);
+    galann_attachments_release_dataset(&d->attachments);
+    galann_attachment_list_destroy(&d->attachments);
     if (d->mapping)
         munmap(d->mapping, d->mapping_size);
     else
@@ -280,7 +281,7 @@ GALANN_API const double *galann_dataset_features(const galann_dataset *d)
     if (d->storage == GALANN_STORAGE_F64)
         return d->features;
     galann_dataset *mutable = (galann_dataset *)d;
-    pthread_mutex_lock(&mutable->attachments_lock);
+    pthread_mutex_lock(&mutable->attachments.lock);
     if (!mutable->double_copy && d->m * d->n > 0) {
         double *copy = malloc(d->m * d->n * sizeof *copy);
         if (copy) {
@@ -290,6 +291,6 @@ GALANN_API const double *galann_dataset_features(const galann_dataset *d)
         mutable->double_copy = copy;
     }
     const double *x = mutable->double_copy;
-    pthread_mutex_unlock(&mutable->attachments_lock);
+    pthread_mutex_unlock(&mutable->attachments.lock);
     return x;
 }

@@ -17,9 +17,8 @@
 #include <stdint.h>
 
 #include "galann.h"
+#include "attachment.h"
 #include "backend.h"
-
-struct galann_attachment;
 
 struct galann_dataset {
     size_t m;          /* samples */
@@ -37,9 +36,8 @@ struct galann_dataset {
     size_t mapping_size;
     /* What backends derived from this dataset, per context, and the
      * double copy galann_dataset_features makes of a u8 or f32 dataset.
-     * The samples never change; only these do, under the lock. */
-    pthread_mutex_t attachments_lock;
-    struct galann_attachment *attachments;
+     * The samples never change; only these do, under the list's lock. */
+    galann_attachment_list attachments;
     double *double_copy;
 };
 

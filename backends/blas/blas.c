@@ -576,6 +576,8 @@ const galann_backend_ops galann_blas_backend = {
     .evaluate = blas_evaluate,
     .set_threads = blas_set_threads,
     .describe = blas_describe,
+    .device_count = galann_host_cpu_device_count,
+    .device_get = galann_host_cpu_device,
     .profile = blas_profile,
     .precision = blas_precision,
 };

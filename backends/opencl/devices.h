@@ -56,4 +56,12 @@ const char *ocl_error_name(cl_int err);
 void ocl_device_string(cl_device_id device, cl_device_info what, char *buf, size_t size);
 void ocl_platform_string(cl_platform_id platform, cl_platform_info what, char *buf, size_t size);
 
+/* The devices as galann_device structs, and whether "best available"
+ * should pick opencl (device_info.c): the backend's device_count,
+ * device_get and has_device hooks (lib/backend.h). */
+struct galann_device;
+int ocl_device_count(size_t *count);
+int ocl_device_get(size_t index, struct galann_device *out);
+int ocl_has_device(int type);
+
 #endif /* GALANN_OPENCL_DEVICES_H */

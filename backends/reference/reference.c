@@ -196,4 +196,6 @@ const galann_backend_ops galann_reference_backend = {
     .create = reference_create,
     .destroy = reference_destroy,
     .evaluate = reference_evaluate,
+    .device_count = galann_host_cpu_device_count,
+    .device_get = galann_host_cpu_device,
 };
