@@ -36,8 +36,9 @@
  * own limit, so that the tests can cut small datasets into many parts,
  * slices and batches (see also devices.c's GALANN_OPENCL_HIDE_FP64).
  *
- * Not here: device enumeration (devices.c), program building and its
- * cache (program.c), the lambda term (the core).
+ * Not here: device enumeration (devices.c), the devices as galann_device
+ * structs and best available's question (device_info.c), program building
+ * and its cache (program.c), the lambda term (the core).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -1147,21 +1148,6 @@ static int opencl_probe(void)
     return status;
 }
 
-static int opencl_has_gpu(void)
-{
-    ocl_device_list list;
-    if (ocl_device_list_get(&list) != GALANN_OK) {
-        /* "no GPU" is an answer, not a failure of the caller's call */
-        galann_error_clear();
-        return 0;
-    }
-    int found = 0;
-    for (size_t i = 0; i < list.count && !found; i++)
-        found = (list.items[i].type & CL_DEVICE_TYPE_GPU) && list.items[i].fp64;
-    ocl_device_list_free(&list);
-    return found;
-}
-
 static int opencl_list_devices(char *buf, size_t size)
 {
     ocl_device_list list;
@@ -1238,22 +1224,6 @@ static int guarded_probe(void)
     status = opencl_probe();
     ocl_host_guard_leave(&g);
     return status;
-}
-
-/* "Best available": no runtime is loaded unless the ICD configuration
- * names a driver that could offer a GPU. */
-static int guarded_has_gpu(void)
-{
-    ocl_host_guard g;
-    if (!ocl_icd_may_have_gpu())
-        return 0;
-    if (ocl_host_guard_enter(&g) != GALANN_OK) {
-        galann_error_clear();
-        return 0;
-    }
-    int found = opencl_has_gpu();
-    ocl_host_guard_leave(&g);
-    return found;
 }
 
 static int guarded_create(const galann_backend_config *cfg, void **out)
