@@ -809,7 +809,7 @@ GALANN_API int galann_dataset_save_csv(const galann_dataset *d, const char *path
  *   another version       x.npy: .npy format version 4.0 is not supported (1.0, 2.0 and 3.0 are)
  *   header past the end   x.npy: the header's length, 118 bytes, runs past the end of the file (100 bytes)
  *   a huge header         x.npy: the header of 2000000 bytes is too long (at most 1 MiB)
- *   malformed header      x.npy: malformed .npy header: expected ':' at byte 8 of the header
+ *   malformed header      x.npy: malformed .npy header: expected ':' at byte 9 of the header
  *                         (also a shape (5) that is not a tuple; a missing,
  *                         repeated or unknown key: "the header lacks
  *                         'shape'", "the header gives 'descr' twice",
@@ -872,8 +872,9 @@ GALANN_API void galann_npy_options_init_size(galann_npy_options *opts, size_t si
  * or map not 0 or 1; a labels path with labelled 0), GALANN_ERR_IO
  * (cannot open: "x.npy: cannot open: No such file or directory"; not a
  * regular file; "x.npy: read failed: ..."; the file shrank while it was
- * read), GALANN_ERR_PARSE (the defects above), GALANN_ERR_NOMEM (the
- * dataset; the mapping, "x.npy: cannot map 276480128 bytes: ..."). */
+ * read; mmap failing for another reason than memory), GALANN_ERR_PARSE
+ * (the defects above), GALANN_ERR_NOMEM (the dataset; the mapping,
+ * "x.npy: cannot map 276480128 bytes: Cannot allocate memory"). */
 GALANN_API int galann_dataset_load_npy(const char *features_path, const char *labels_path, galann_dataset **out);
 GALANN_API int galann_dataset_load_npy_with(const char *features_path, const char *labels_path,
                                             const galann_npy_options *opts, galann_dataset **out);
