@@ -140,7 +140,6 @@ typedef struct opencl_state {
     char device_name[OCL_NAME_CAPACITY];
     char platform_name[OCL_NAME_CAPACITY];
     char driver_version[OCL_NAME_CAPACITY];
-    int from_cache;    /* the program came from the binary cache */
     /* precision: real is float (single) or double; acc_t float only in
      * single precision on a device without fp64 */
     int single, acc_float;
@@ -391,6 +390,7 @@ static int build_program(opencl_state *s, const char *options, const int *ids, s
                          cl_kernel *kernels, int *fits)
 {
     int status = GALANN_OK;
+    *fits = 0;
     for (int read_cache = 1; read_cache >= 0; read_cache--) {
         ocl_program_request pr = { s->context, s->device, GALANN_OPENCL_KERNEL_SOURCE, options, s->cache_dir,
                                    read_cache };
@@ -399,11 +399,8 @@ static int build_program(opencl_state *s, const char *options, const int *ids, s
         if (status != GALANN_OK)
             return status;
         status = create_kernels(s, *program, ids, count, kernels, fits);
-        if (status == GALANN_OK && *fits) {
-            if (program == &s->program)
-                s->from_cache = from_cache;
+        if (status == GALANN_OK && *fits)
             return GALANN_OK;
-        }
         int retry = status != GALANN_OK && from_cache;
         release_program(program, kernels, count);
         if (!retry)
@@ -570,6 +567,11 @@ static int opencl_prepare_dataset(void *state, const galann_data_view *data, voi
     cl_int err = CL_SUCCESS;
     *attachment = NULL;
 
+    if (data->storage < 0 || data->storage >= N_STORAGES) {
+        status = galann_error_set(GALANN_ERR_INVALID, "opencl: storage type %d is not a galann_storage",
+                                  data->storage);
+        goto fail;
+    }
     if (data->m == 0 || data->m > MAX_KERNEL_SIZE || data->n == 0 || data->n > MAX_KERNEL_SIZE) {
         status = galann_error_set(GALANN_ERR_DIMENSION, "opencl: a dataset of %zu x %zu is empty or too large", data->m,
                                   data->n);
