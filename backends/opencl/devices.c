@@ -277,8 +277,8 @@ int ocl_device_select(const ocl_device_list *list, const char *selector, int nee
     }
     if (matches)
         return galann_error_set(GALANN_ERR_UNAVAILABLE,
-                                "opencl: %zu device%s match%s \"%s\", but none supports double precision (cl_khr_fp64); "
-                                "single precision runs without it", matches, matches == 1 ? "" : "s",
+                                "opencl: %zu device%s match%s \"%s\", but none supports double precision "
+                                "(cl_khr_fp64); single precision runs without it", matches, matches == 1 ? "" : "s",
                                 matches == 1 ? "es" : "", selector);
     return galann_error_set(GALANN_ERR_UNAVAILABLE,
                             "opencl: no device matches \"%s\" (an index 0..%zu or part of \"platform device\"; "

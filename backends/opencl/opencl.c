@@ -756,7 +756,8 @@ static int enqueue_forward(opencl_state *s, event_log *log, const galann_net_vie
             local[0] = local[1] = s->tile;
         }
         int which = tiled ? K_FORWARD_TILED : K_FORWARD;
-        cl_kernel kernel = l > 1 ? s->kernels[which] : input_kernel(s, ds->storage, tiled ? X_FORWARD_TILED : X_FORWARD);
+        cl_kernel kernel = l > 1 ? s->kernels[which]
+                                 : input_kernel(s, ds->storage, tiled ? X_FORWARD_TILED : X_FORWARD);
         kernel_args a = { kernel, 0, CL_SUCCESS };
         arg_mem(&a, l == 1 ? sl->part->x : s->act.mem);
         arg_mem(&a, l == 1 && ds->values ? ds->values : s->theta.mem);  /* any buffer where unused */
