@@ -48,12 +48,6 @@
 extern "C" {
 #endif
 
-/* GALANN_API marks the exported functions: __declspec(dllexport) on
- * Windows, default visibility under GCC and Clang, nothing elsewhere.
- * Everything else in the library is hidden. */
-/* GALANN_API marks the exported functions: __declspec(dllexport) on
- * Windows, default visibility under GCC and Clang, nothing elsewhere.
- * Everything else in the library is hidden. */
 /* GALANN_API marks the exported functions: exported while libgalann itself
  * is built (the build defines GALANN_BUILDING), imported by everyone else
  * (on Windows; elsewhere the visibility attribute is the library's only).
@@ -183,9 +177,12 @@ GALANN_API const char *galann_last_error(void);
  *              own thread pool (the calling thread plus n - 1 workers, n in
  *              1..1024): the fast CPU path. CBLAS is loaded (dlopen) by the
  *              first blas context, not linked. One device, the host CPU.
- *   opencl     kernels on any OpenCL device with double precision
- *              (cl_khr_fp64); a dataset is copied to the device on its first
- *              use. Serial on the host side; one device per OpenCL device.
+ *   opencl     kernels on any OpenCL device: with double precision
+ *              (cl_khr_fp64) for GALANN_PRECISION_DOUBLE, on any device for
+ *              SINGLE. A dataset is copied to the device on its first use, in
+ *              its storage type (u8 stays one byte per value), in several
+ *              buffers when it exceeds one allocation. Serial on the host
+ *              side; one device per OpenCL device.
  *
  * All compute the same mathematics (docs/api.md §3) and agree to about
  * 1e-12 relative; for a given backend, device and thread count the results
@@ -242,14 +239,13 @@ typedef struct galann_context_options {
 typedef enum galann_precision {
     GALANN_PRECISION_DEFAULT = 0, /* GALANN_PRECISION, else double */
     GALANN_PRECISION_DOUBLE = 1,
-    GALANN_PRECISION_SINGLE = 2,  /* blas only, today: reference and opencl
-                                     compute in double only and refuse it
-                                     (GALANN_ERR_UNAVAILABLE) */
-    GALANN_PRECISION_ANY = 3      /* double where the device has it, else single;
-                                     never chosen silently: only when asked
-                                     for. Today every backend that can run
-                                     computes double under it (opencl needs
-                                     an fp64 device) */
+    GALANN_PRECISION_SINGLE = 2,  /* blas and opencl (on devices without fp64
+                                     the sums are compensated float sums);
+                                     reference computes in double only and
+                                     refuses it (GALANN_ERR_UNAVAILABLE) */
+    GALANN_PRECISION_ANY = 3      /* double where the device has it, else single
+                                     (an opencl device without fp64); never
+                                     chosen silently: only when asked for */
 } galann_precision;
 
 GALANN_API void galann_context_options_init_size(galann_context_options *opts, size_t size);
@@ -1139,8 +1135,9 @@ GALANN_API void galann_free(void *p);
  * is GALANN_ERR_INVALID; more than 2^31 - 1 features or parameters on blas
  * (beyond CBLAS's int), or more than 2^30 samples, parameters or units in a
  * layer on opencl (beyond the kernels' indices), is GALANN_ERR_DIMENSION;
- * an opencl buffer larger than the device allows in one allocation is
- * GALANN_ERR_NOMEM; an OpenCL failure is GALANN_ERR_BACKEND. On a
+ * on opencl a dataset larger than one allocation is split over several
+ * buffers, but one chunk (of the data, the activations or the partial
+ * sums) that does not fit one buffer is GALANN_ERR_NOMEM; an OpenCL failure is GALANN_ERR_BACKEND. On a
  * data-parallel context (galann_context_set_allreduce) a failing allreduce
  * callback, or a failure on another process, is GALANN_ERR_BACKEND.
  *
