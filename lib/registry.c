@@ -13,40 +13,29 @@
 #include "registry.h"
 #include "report.h"
 
-/* The build defines GALANN_WITH_<NAME> (as 1) for each backend it compiles
- * (backends/<name>/meson.build); reference has no option and is always
- * built. */
-#define GALANN_WITH_REFERENCE 1
-
-/* THE TABLE: one line per backend, in order of preference (the order of
- * galann_backend_name, of "best available" and of the messages): its name,
- * the ops struct its folder defines, and the macro the build defines when
- * it is compiled in. Adding a backend adds one line here. */
-#define GALANN_BACKEND_TABLE(X)                                       \
-    X("opencl", galann_opencl_backend, GALANN_WITH_OPENCL)            \
-    X("blas", galann_blas_backend, GALANN_WITH_BLAS)                  \
-    X("reference", galann_reference_backend, GALANN_WITH_REFERENCE)
-
-/* IF_BUILT(flag, ops): &ops when flag is a macro defined as 1, else NULL,
- * chosen by the preprocessor (the idiom of Linux's IS_ENABLED), so that a
- * backend left out of the build is never referred to. When flag is 1,
- * BUILT_1 expands to "~," and shifts &ops into the second place. */
-#define BUILT_1 ~,
-#define SECOND_(first, second, ...) second
-#define SECOND(...) SECOND_(__VA_ARGS__)
-#define IF_BUILT__(flag, ops) SECOND(BUILT_##flag &(ops), NULL, ~)
-#define IF_BUILT(flag, ops) IF_BUILT__(flag, ops)
-
-#define DECLARE_OPS(name, ops, flag) extern const galann_backend_ops ops;
-GALANN_BACKEND_TABLE(DECLARE_OPS)
+/* The ops structs the backend folders define. The build compiles a
+ * backend's folder only when that backend is enabled; a weak reference to
+ * one it left out is NULL, which the table reads as "known, not compiled
+ * in". (ELF weak symbols: GCC and Clang on Linux, which the build targets.)
+ * reference is always built. */
+extern const galann_backend_ops galann_opencl_backend __attribute__((weak));
+extern const galann_backend_ops galann_blas_backend __attribute__((weak));
+extern const galann_backend_ops galann_reference_backend;
 
 typedef struct registry_entry {
     const char *name;
     const galann_backend_ops *ops;  /* NULL: known, but not compiled in */
 } registry_entry;
 
-#define TABLE_ENTRY(name, ops, flag) { name, IF_BUILT(flag, ops) },
-static const registry_entry table[] = { GALANN_BACKEND_TABLE(TABLE_ENTRY) };
+/* THE TABLE: one line per backend, in order of preference (the order of
+ * galann_backend_name, of "best available" and of the messages). Adding a
+ * backend: its folder and ops struct, a weak declaration above and one
+ * line here. */
+static const registry_entry table[] = {
+    { "opencl", &galann_opencl_backend },
+    { "blas", &galann_blas_backend },
+    { "reference", &galann_reference_backend },
+};
 
 #define TABLE_SIZE (sizeof table / sizeof table[0])
 
