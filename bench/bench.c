@@ -22,38 +22,7 @@
 #include <unistd.h>
 
 #include "galann.h"
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, compare_doubles);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-/* Floating-point operations of one cost+gradient: forward products,
- * gradient products and the back-propagated deltas. */
-static double flops_per_evaluation(const size_t *sizes, size_t n_layers, size_t m)
-{
-    double f = 0.0;
-    for (size_t l = 1; l < n_layers; l++) {
-        f += 2.0 * 2.0 * (double)sizes[l] * (double)(sizes[l - 1] + 1); /* forward + gradient */
-        if (l >= 2)
-            f += 2.0 * (double)sizes[l] * (double)sizes[l - 1];         /* delta_{l-1} */
-    }
-    return f * (double)m;
-}
+#include "bench_util.h"
 
 /* One read of the matrix: the floor for anything that must touch every
  * sample once. Summing defeats dead-code elimination. */
@@ -62,7 +31,7 @@ static double time_one_read(const double *x, size_t count, int reps)
     double *t = malloc((size_t)reps * sizeof *t);
     volatile double sink = 0.0;
     for (int r = 0; r < reps; r++) {
-        double start = now_seconds(), s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        double start = bench_now_seconds(), s0 = 0, s1 = 0, s2 = 0, s3 = 0;
         size_t i = 0;
         for (; i + 4 <= count; i += 4) {
             s0 += x[i];
@@ -73,10 +42,10 @@ static double time_one_read(const double *x, size_t count, int reps)
         for (; i < count; i++)
             s0 += x[i];
         sink += s0 + s1 + s2 + s3;
-        t[r] = now_seconds() - start;
+        t[r] = bench_now_seconds() - start;
     }
     (void)sink;
-    double med = median(t, reps);
+    double med = bench_median(t, reps);
     free(t);
     return med;
 }
@@ -154,9 +123,9 @@ static double time_cost_gradient(galann_context *c, galann_model *m, const galan
     galann_profile before = { .struct_size = sizeof before }, after = { .struct_size = sizeof after };
     galann_context_profile(c, &before);
     for (int r = 0; r < reps; r++) {
-        double start = now_seconds();
+        double start = bench_now_seconds();
         galann_cost_gradient(c, m, d, 1.0, &cost, grad, n);
-        t[r] = now_seconds() - start;
+        t[r] = bench_now_seconds() - start;
     }
     galann_context_profile(c, &after);
     double per = 1e3 / (double)reps;
@@ -164,7 +133,7 @@ static double time_cost_gradient(galann_context *c, galann_model *m, const galan
     split->kernels = (after.kernel_seconds - before.kernel_seconds) * per;
     split->download = (after.download_seconds - before.download_seconds) * per;
     split->combine = (after.combine_seconds - before.combine_seconds) * per;
-    double med = median(t, reps);
+    double med = bench_median(t, reps);
     free(grad);
     free(t);
     return med;
@@ -252,10 +221,10 @@ int main(int argc, char **argv)
     int loads = 0;
     for (; loads < 5; loads++) {
         galann_dataset *d = NULL;
-        double start = now_seconds();
+        double start = bench_now_seconds();
         if (galann_dataset_load_csv(o.data, &d) != GALANN_OK)
             break;
-        load_times[loads] = now_seconds() - start;
+        load_times[loads] = bench_now_seconds() - start;
         galann_dataset_free(base);
         base = d;
     }
@@ -266,7 +235,7 @@ int main(int argc, char **argv)
             bytes = ftell(f);
         if (f)
             fclose(f);
-        double t = median(load_times, loads);
+        double t = bench_median(load_times, loads);
         printf("# CSV load of %s: %.1f ms, %.0f MB/s (median of 5)\n", o.data, t * 1e3, (double)bytes / t * 1e-6);
     }
     if (!base) {
@@ -300,7 +269,7 @@ int main(int argc, char **argv)
         size_t m = galann_dataset_n_samples(d);
         int reps = scale >= 100 ? (o.reps + 4) / 5 : o.reps;
         double read = time_one_read(galann_dataset_features(d), m * layers[0], reps * 2);
-        double flops = flops_per_evaluation(layers, 3, m);
+        double flops = bench_flops_per_evaluation(layers, 3, m);
         for (size_t b = 0; b < galann_backend_count(); b++) {
             const char *name = galann_backend_name(b);
             if (!backend_selected(&o, name) || galann_backend_available(name) != GALANN_OK)
