@@ -334,6 +334,63 @@ static void learning_curve_has_labels_round_ticks_legend_and_kept_marker(void **
     free_run(&r);
 }
 
+/* The y of the first and the last point of a series' path (the first
+ * path of that class, in the cost panel). */
+static void series_ends(const char *svg, const char *cls, double *first_y, double *last_y)
+{
+    char key[64];
+    snprintf(key, sizeof key, "<path class=\"series %s\"", cls);
+    const char *p = strstr(svg, key);
+    assert_non_null(p);
+    const char *d = strstr(p, " d=\"");
+    assert_non_null(d);
+    d += 4;
+    const char *end = strchr(d, '"');
+    double x, y;
+    assert_int_equal(sscanf(d, "M%lf %lf", &x, &y), 2);
+    *first_y = y;
+    for (const char *q = d; q && q < end; q = strpbrk(q + 1, "ML")) {
+        if (sscanf(q + 1, "%lf %lf", &x, &y) == 2)
+            *last_y = y;
+    }
+}
+
+/* SVG's y grows downwards: a falling cost ends lower on the page than it
+ * starts, a rising accuracy higher, and higher tick values sit higher. */
+static void curves_fall_and_rise_the_right_way_up(void **state)
+{
+    (void)state;
+    made_up_run r;
+    make_run(&r, 50);
+    learning_curve c = curve_of(&r, 0, NULL);
+    char path[128];
+    path_in_folder(path, sizeof path, "direction.svg");
+    assert_int_equal(write_learning_curve_svg(path, &c), 0);
+    char *svg = read_checked_svg(path, NULL);
+    double first, last;
+    series_ends(svg, "train", &first, &last);   /* the cost panel comes first */
+    print_message("train cost: first point y %.1f, last point y %.1f\n", first, last);
+    assert_true(last > first + 50.0);            /* 1.12 -> 0.43: down the page */
+    const char *accuracy = strstr(svg, "accuracy-panel");
+    assert_non_null(accuracy);
+    series_ends(accuracy, "train", &first, &last);
+    assert_true(last < first - 50.0);            /* 33 % -> 73 %: up the page */
+    /* the cost ticks 0.4 .. 1.2 in order, each above the one before */
+    const char *tick = strstr(svg, "class=\"tick-y\"");
+    double previous_y = 1e9, y, value, previous_value = -1e9;
+    for (int i = 0; i < 5 && tick; i++, tick = strstr(tick + 1, "class=\"tick-y\"")) {
+        const char *at = strstr(tick, " y=\"");
+        assert_non_null(at);
+        assert_int_equal(sscanf(at + 4, "%lf", &y), 1);
+        assert_int_equal(sscanf(strchr(tick, '>') + 1, "%lf", &value), 1);
+        assert_true(value > previous_value && y < previous_y);
+        previous_value = value;
+        previous_y = y;
+    }
+    free(svg);
+    free_run(&r);
+}
+
 static void six_hundred_iterations_get_ticks_every_hundred(void **state)
 {
     (void)state;
@@ -751,6 +808,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(learning_curve_has_labels_round_ticks_legend_and_kept_marker, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(curves_fall_and_rise_the_right_way_up, setup, teardown),
         cmocka_unit_test_setup_teardown(six_hundred_iterations_get_ticks_every_hundred, setup, teardown),
         cmocka_unit_test_setup_teardown(one_iteration_is_drawn_as_dots_on_a_whole_iteration_axis, setup, teardown),
         cmocka_unit_test_setup_teardown(constant_series_get_a_range_around_their_value, setup, teardown),
