@@ -307,7 +307,7 @@ GALANN_API int galann_accuracy(galann_context *c, const galann_model *m, const g
             status = galann_error_set(GALANN_ERR_BACKEND, "another process failed in the same evaluation");
     }
     if (status == GALANN_OK && counts[1] == 0)
-        status = galann_error_set(GALANN_ERR_INVALID, "galann_accuracy: the dataset is empty");
+        status = galann_error_set(GALANN_ERR_INVALID, "the dataset is empty");
     if (status == GALANN_OK) {
         *accuracy = (double)counts[0] / (double)counts[1];
     } else {

@@ -9,6 +9,22 @@
 
 #include "support.h"
 
+int temp_folder_make(char *folder, size_t size, const char *name)
+{
+    int n = snprintf(folder, size, "/tmp/galann-%s-XXXXXX", name);
+    if (n < 0 || (size_t)n >= size)
+        return -1;
+    return mkdtemp(folder) ? 0 : -1;
+}
+
+int temp_folder_remove(const char *folder)
+{
+    char command[4200];
+    if (strchr(folder, '\'') || snprintf(command, sizeof command, "rm -rf '%s'", folder) >= (int)sizeof command)
+        return -1;
+    return system(command) == 0 ? 0 : -1;
+}
+
 const char *shared_root(void)
 {
     const char *root = getenv("GALANN_SHARED_DIR");

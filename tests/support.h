@@ -32,6 +32,12 @@ double relative_max_difference(const double *a, const double *b, size_t n);
 /* A deterministic random dataset (features in [0,1), labels in [0,k)). */
 galann_dataset *random_dataset(size_t m, size_t n, size_t k, uint32_t seed);
 
+/* A fresh folder /tmp/galann-<name>-XXXXXX, its path in folder (size
+ * bytes, 64 is enough); 0, or -1 when it cannot be made. */
+int temp_folder_make(char *folder, size_t size, const char *name);
+/* Remove such a folder and everything in it (rm -rf); 0 or -1. */
+int temp_folder_remove(const char *folder);
+
 /* The galaxy train/test set from the shared folder, loaded once per test
  * program; NULL (and the test skips) when the files are absent. Files that
  * are there but do not load fail the calling test. */

@@ -75,16 +75,13 @@ static char folder[64];
 static int setup(void **state)
 {
     (void)state;
-    snprintf(folder, sizeof folder, "/tmp/galann-save-XXXXXX");
-    return mkdtemp(folder) ? 0 : -1;
+    return temp_folder_make(folder, sizeof folder, "save");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char command[128];
-    snprintf(command, sizeof command, "rm -rf '%s'", folder);
-    return system(command) == 0 ? 0 : -1;
+    return temp_folder_remove(folder);
 }
 
 static galann_model *model_with_seed(const size_t *sizes, size_t n_layers, uint32_t seed)

@@ -34,16 +34,13 @@ static char folder[64];
 static int setup(void **state)
 {
     (void)state;
-    snprintf(folder, sizeof folder, "/tmp/galann-npy-XXXXXX");
-    return mkdtemp(folder) ? 0 : -1;
+    return temp_folder_make(folder, sizeof folder, "npy");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char command[128];
-    snprintf(command, sizeof command, "rm -rf '%s'", folder);
-    return system(command) == 0 ? 0 : -1;
+    return temp_folder_remove(folder);
 }
 
 static const char *path_of(const char *name)
