@@ -42,6 +42,8 @@ typedef struct galann_data_view {
     int storage;              /* GALANN_STORAGE_F64, _F32 or _U8 */
     const void *features;     /* m x n row-major, of the storage type */
     const double *u8_values;  /* u8: the value of each byte (p / divisor) */
+    double divisor;           /* u8: the divisor (u8_values[p] is exactly
+                                 (double)p / divisor); 1 otherwise */
     const int32_t *y;         /* m labels in [0, k) */
 } galann_data_view;
 

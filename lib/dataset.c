@@ -210,7 +210,7 @@ GALANN_API void galann_dataset_free(galann_dataset *d)
 
 galann_data_view galann_dataset_view(const galann_dataset *d)
 {
-    galann_data_view v = { NULL, d->m, d->n, d->k, d->storage, d->features, d->u8_values, d->y };
+    galann_data_view v = { NULL, d->m, d->n, d->k, d->storage, d->features, d->u8_values, d->divisor, d->y };
     return v;
 }
 

@@ -21,7 +21,7 @@
  * fixed tree), not left to the compiler, and no loop has a reduction it
  * could reassociate: the same bits for any thread count, and the build's
  * -ffp-contract=off keeps products and sums apart (no FMA). u8 data whose
- * values are p / divisor (checked) enter the first layer as the bytes
+ * values are p / divisor enter the first layer as the bytes
  * themselves, converted to floats exactly while the block is in cache, and
  * its sums are multiplied by 1 / divisor: no table, no conversion through
  * double. Without AVX-512 (16-float vectors do not fit AVX2's or SSE's
@@ -204,17 +204,11 @@ narrow_deltas_below(const float *delta, size_t b, const float *theta, size_t row
     }
 }
 
-/* 1 / divisor when the u8 values are p / divisor (the table is checked,
- * entry by entry), else 0. */
+/* 1 / divisor for u8 data (whose values are exactly p / divisor, as the
+ * dataset builds its table), else 0. */
 static double u8_scale(const galann_data_view *v)
 {
-    if (v->storage != GALANN_STORAGE_U8 || !(v->u8_values[255] > 0.0))
-        return 0.0;
-    double divisor = 255.0 / v->u8_values[255];
-    int linear = 1;
-    for (int p = 0; p < 256; p++)
-        linear &= (double)p / divisor == v->u8_values[p];
-    return linear ? 1.0 / divisor : 0.0;
+    return v->storage == GALANN_STORAGE_U8 ? 1.0 / v->divisor : 0.0;
 }
 
 /* The block's inputs: with a scale (a narrow first layer over u8 data),
