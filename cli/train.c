@@ -434,11 +434,13 @@ int command_train(const cli_args *a)
     memset(&history, 0, sizeof history);
     history.quiet = arg_flag(a, "quiet");
     size_t k = 0;
-    rc = load_data(a, &t.reading, t.fraction, t.seed, &data);
+    /* the context first: a bad --backend, --threads or --precision is
+     * then the only output, before any data is loaded or synthesised */
+    rc = distributed_agree(open_context(a, &ctx));
+    if (rc == EXIT_OK)
+        rc = load_data(a, &t.reading, t.fraction, t.seed, &data);
     if (rc == EXIT_OK)
         rc = agree_on_classes(a, &data, &t.names, &k);
-    if (rc == EXIT_OK)
-        rc = distributed_agree(open_context(a, &ctx));
     if (rc == EXIT_OK)
         rc = distributed_attach(a, ctx);
     if (rc != EXIT_OK)

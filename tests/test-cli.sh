@@ -198,6 +198,15 @@ check "the missing option is named on stderr" has "$WORK/err" "model"
 run 2 "synth without --out is a usage error" synth --train 3
 run 2 "--test without --train is a usage error" train --test "$D/test.csv"
 run 2 "--maxiter 0 is a usage error" train --maxiter 0
+# a bad argument is refused before any data is loaded or synthesised: the
+# error is the only output
+run 1 "an unknown --backend fails" train --backend nosuch
+check "the error names the unknown backend" has "$WORK/err" 'unknown backend "nosuch"'
+check "nothing is said about the synthetic data before the unknown backend" \
+    test ! -s "$WORK/out" -a "$(grep -ci synthetic "$WORK/err")" -eq 0
+run 2 "an unknown --precision is a usage error" train --precision bogus
+check "nothing is said about the synthetic data before the bad precision" \
+    test ! -s "$WORK/out" -a "$(grep -ci synthetic "$WORK/err")" -eq 0
 run 2 "a negative --lambda is a usage error" train --lambda -1 --maxiter 1
 run 2 "--layers that do not fit the data is a usage error" \
     train --train "$D/train.csv" --layers 1000,8,3 --maxiter 1
