@@ -110,6 +110,61 @@ static void print_device(const char *backend, size_t index, const char *line)
         printf("    %s\n", line);
 }
 
+/* Whether backend lists a GPU with double precision among its devices:
+ * the kind of device "best available" looks for first (galann.h,
+ * galann_context_new). */
+static int has_fp64_gpu(const char *backend)
+{
+    size_t count = 0;
+    if (galann_backend_device_count(backend, &count) != GALANN_OK)
+        return 0;
+    for (size_t i = 0; i < count; i++) {
+        galann_device device;
+        galann_device_init(&device);
+        if (galann_backend_device(backend, i, &device) == GALANN_OK && device.type == GALANN_DEVICE_GPU &&
+            device.fp64)
+            return 1;
+    }
+    return 0;
+}
+
+/* The compiled-in backends in the library's order of preference
+ * ("opencl, blas, reference") into order; returns the first available one
+ * with a GPU with fp64, NULL when none has one. */
+static const char *first_with_fp64_gpu(char *order, size_t size)
+{
+    const char *found = NULL;
+    size_t used = 0;
+    order[0] = '\0';
+    for (size_t i = 0; i < galann_backend_count(); i++) {
+        const char *name = galann_backend_name(i);
+        int n = snprintf(order + used, size - used, "%s%s", used ? ", " : "", name);
+        if (n > 0 && (size_t)n < size - used)
+            used += (size_t)n;
+        if (!found && galann_backend_available(name) == GALANN_OK && has_fp64_gpu(name))
+            found = name;
+    }
+    return found;
+}
+
+/* Why a command without --backend gets chosen (NULL: it gets none): the
+ * rule of galann_context_new, told with this machine's facts as the
+ * library gives them (its backends in order of preference, their devices,
+ * its pick), never a sentence that names backends of its own. */
+static void explain_best_available(const char *chosen, char *why, size_t size)
+{
+    char order[256];
+    const char *gpu = first_with_fp64_gpu(order, sizeof order);
+    if (chosen && gpu && strcmp(gpu, chosen) == 0)
+        snprintf(why, size, "best available: %s is the first of %s with a GPU with fp64", chosen, order);
+    else if (chosen && !gpu)
+        snprintf(why, size, "best available: none of %s has a GPU with fp64 here, so the first with a usable CPU: %s",
+                 order, chosen);
+    else
+        snprintf(why, size, "best available: the first of %s with a usable GPU, else the first with a usable CPU%s%s",
+                 order, chosen ? ": " : "", chosen ? chosen : "");
+}
+
 int command_info(const cli_args *a)
 {
     static const char *const flags[] = { "help", NULL };
@@ -137,19 +192,22 @@ int command_info(const cli_args *a)
     }
     /* what a command without --backend gets, and why */
     const char *env = getenv("GALANN_BACKEND");
-    char why[160];
+    galann_context *ctx = NULL;
+    char failure[256] = "";
+    if (galann_context_new(NULL, &ctx) != GALANN_OK)
+        snprintf(failure, sizeof failure, "%s", galann_last_error());
+    char why[512];
     if (env && *env)
         snprintf(why, sizeof why, "chosen by the environment variable GALANN_BACKEND=%.60s", env);
     else
-        snprintf(why, sizeof why, "best available: opencl when a GPU is usable, else blas, else reference");
-    galann_context *ctx = NULL;
-    if (galann_context_new(NULL, &ctx) == GALANN_OK) {
+        explain_best_available(ctx ? galann_context_backend(ctx) : NULL, why, sizeof why);
+    if (ctx) {
         char what[256];
         galann_context_describe(ctx, what, sizeof what);
         printf("default backend: %s\n    (%s; --backend NAME overrides)\n", what, why);
         galann_context_free(ctx);
     } else {
-        printf("default backend: none: %s\n    (%s)\n", galann_last_error(), why);
+        printf("default backend: none: %s\n    (%s)\n", failure, why);
     }
     return EXIT_OK;
 }

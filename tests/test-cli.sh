@@ -354,7 +354,18 @@ check "nothing was trained (plot)" test "$(grep -c '^iter=' "$WORK/out")" -eq 0
 run 0 "--threads above the CPU count warns" train --train "$WORK/three.csv" --threads 1000 --maxiter 1 --quiet
 check "the warning names the CPU count" has "$WORK/err" "more than the [0-9]* CPUs online"
 run 0 "info says which backend a command gets, and why" info
-check "info names the default backend and the rule" has "$WORK/out" "best available: opencl when a GPU is usable"
+# the reason comes from the library: its backends in order of preference
+# (info's "backend NAME" lines), their devices, and the backend it picked
+chosen=$(sed -n 's/^default backend: \([a-z]*\):.*/\1/p' "$WORK/out")
+order=$(sed -n 's/^backend \([a-z]*\) .*/\1/p' "$WORK/out" | paste -sd, - | sed 's/,/, /g')
+check "info names the backend a command gets (${chosen:-none})" test -n "$chosen"
+if grep -q '(GPU, fp64)' "$WORK/out"; then
+    check "info says the default is the first backend with a GPU with fp64" \
+        has "$WORK/out" "(best available: $chosen is the first of $order with a GPU with fp64;"
+else
+    check "info says no backend has a GPU with fp64, so the default is the first with a usable CPU" \
+        has "$WORK/out" "(best available: none of $order has a GPU with fp64 here, so the first with a usable CPU: $chosen;"
+fi
 GALANN_BACKEND=reference "$GALANN" info >"$WORK/out" 2>"$WORK/err"
 check "info names GALANN_BACKEND when it chooses" has "$WORK/out" "chosen by the environment variable GALANN_BACKEND=reference"
 # piped into head: SIGPIPE ends it quietly, as any Unix tool
