@@ -1,11 +1,25 @@
 #!/bin/sh
-# test-install.sh -- install into a staging directory, then build the C++
-# example against the installed header, library and pkg-config file, the
+# test-install.sh -- install into a staging directory, then build a
+# consumer against the installed header, library and pkg-config file, the
 # way a user's project would, and run it.
-#   test-install.sh BUILD_DIR SOURCE_DIR
+#   test-install.sh BUILD_DIR SOURCE_DIR [cpp|cmake]
+# cpp (the default; meson test example-cpp-installed): what the install
+# holds and leaks, then the C++ example built with c++ and pkg-config.
+# cmake (example-cmake-installed): the CMake project of examples/cmake;
+# without cmake it exits 77, which meson reports as a skip, never a pass.
 set -eu
 build=$1
 source=$2
+consumer=${3:-cpp}
+case $consumer in
+    cpp|cmake) ;;
+    *) echo "usage: test-install.sh BUILD_DIR SOURCE_DIR [cpp|cmake]"; exit 2 ;;
+esac
+if [ "$consumer" = cmake ] && ! command -v cmake >/dev/null 2>&1; then
+    echo "skipped: cmake is not installed, so the CMake consumer (examples/cmake) was not built" \
+         "(scripts/install-deps.sh installs cmake)"
+    exit 77
+fi
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT INT TERM
 
@@ -19,6 +33,28 @@ header=$(find "$stage" -name galann.h | head -n 1)
 export PKG_CONFIG_PATH="$(dirname "$pc")"
 flags=$(pkg-config --define-variable=prefix="$stage$prefix" --cflags --libs galann)
 libdir=$(pkg-config --define-variable=prefix="$stage$prefix" --variable=libdir galann)
+
+# a CMake project: pkg_check_modules(GALANN REQUIRED IMPORTED_TARGET galann)
+# against the staged install, built and run
+build_cmake_consumer() {
+    # the staged .pc says prefix=/usr/local (say): point it into the stage
+    sed "s|^prefix=.*|prefix=$stage$prefix|" "$pc" >"$stage/galann.pc"
+    PKG_CONFIG_PATH="$stage" cmake -S "$source/examples/cmake" -B "$stage/cmake-build" >"$stage/cmake.log" 2>&1 \
+        || { cat "$stage/cmake.log"; echo "cmake could not configure the consumer"; exit 1; }
+    cmake --build "$stage/cmake-build" >>"$stage/cmake.log" 2>&1 \
+        || { cat "$stage/cmake.log"; echo "cmake could not build the consumer"; exit 1; }
+    out=$(LD_LIBRARY_PATH="$libdir" "$stage/cmake-build/consumer") || { echo "the CMake consumer failed"; exit 1; }
+    echo "$out"
+    case "$out" in
+        "libgalann "*": cost "*) ;;
+        *) echo "the CMake consumer printed: $out"; exit 1 ;;
+    esac
+}
+if [ "$consumer" = cmake ]; then
+    build_cmake_consumer
+    exit 0
+fi
+
 # a consumer needs only our header and library: nothing private leaks into
 # its flags (a CMake pkg_check_modules consumer fails on a missing .pc)
 private=$(pkg-config --print-requires-private galann)
@@ -42,22 +78,3 @@ if [ -n "$exe" ] && command -v readelf >/dev/null 2>&1; then
 fi
 c++ -std=c++17 -Wall -Wextra -o "$stage/train" "$source/examples/cpp/train.cpp" $flags
 LD_LIBRARY_PATH="$libdir" "$stage/train"
-
-# a CMake project: pkg_check_modules(GALANN REQUIRED IMPORTED_TARGET galann)
-# against the staged install, built and run (skipped without cmake)
-if command -v cmake >/dev/null 2>&1; then
-    # the staged .pc says prefix=/usr/local (say): point it into the stage
-    sed "s|^prefix=.*|prefix=$stage$prefix|" "$pc" >"$stage/galann.pc"
-    PKG_CONFIG_PATH="$stage" cmake -S "$source/examples/cmake" -B "$stage/cmake-build" >"$stage/cmake.log" 2>&1 \
-        || { cat "$stage/cmake.log"; echo "cmake could not configure the consumer"; exit 1; }
-    cmake --build "$stage/cmake-build" >>"$stage/cmake.log" 2>&1 \
-        || { cat "$stage/cmake.log"; echo "cmake could not build the consumer"; exit 1; }
-    out=$(LD_LIBRARY_PATH="$libdir" "$stage/cmake-build/consumer") || { echo "the CMake consumer failed"; exit 1; }
-    echo "$out"
-    case "$out" in
-        "libgalann "*": cost "*) ;;
-        *) echo "the CMake consumer printed: $out"; exit 1 ;;
-    esac
-else
-    echo "cmake not installed: the CMake consumer was not built"
-fi
