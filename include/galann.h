@@ -886,12 +886,15 @@ GALANN_API int galann_dataset_load_npy_with(const char *features_path, const cha
  * every label <= 255). n_labels is not stored: it is read back as one more
  * than the largest label. Format version 1.0 (2.0 only for a header longer
  * than 65535 bytes), the header padded to 64 bytes as numpy.save pads it,
- * so numpy.load returns the same array and dtype. Each file is written
- * atomically, as galann_model_save writes (a temporary beside the path,
- * fsynced and renamed: a failure leaves an existing file untouched), the
- * features file first: a failure writing the labels file leaves the new
- * features beside the old labels. The whole file is built in memory first
- * (its size in bytes, once more). Mode 0666 less the umask.
+ * so numpy.load returns the same array and dtype. Both files (the one file
+ * without labels_path) are written as galann_model_save writes one (a
+ * temporary beside the path, fsynced, renamed over it), but both
+ * temporaries are written and fsynced before either is renamed, features
+ * then labels: a failure writing either file leaves both existing files
+ * untouched. The only window is between the two renames: a failure of the
+ * labels rename, or a crash between the two, leaves the new features
+ * beside the old labels. Each file is built in memory first (its size in
+ * bytes, once more). Mode 0666 less the umask.
  * Statuses: GALANN_ERR_INVALID (d or features_path NULL; a dataset with
  * no rows; a label above 255 for a '|u1' label column), GALANN_ERR_NOMEM,
  * GALANN_ERR_IO (as galann_dataset_save_csv; the message names the

@@ -2,7 +2,8 @@
  * atomic_file.c -- the files the library reads and writes: opening only
  * regular files for reading, and writing a whole file so that it is never
  * seen half written (models and datasets the library saves go through
- * here).
+ * here), in one call or, for files that change together, staged first
+ * and then committed together.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -182,6 +183,7 @@ static int create_temporary(save_names *n, int *lock)
         if (fstat(fd, &st) == 0 && st.st_nlink > 0)
             return fd;
         close(*lock);
+        *lock = -1;
         close(fd);
     }
     errno = EEXIST;
@@ -222,43 +224,76 @@ static int sync_folder(const char *dir)
     return rc;
 }
 
-int galann_write_file_atomically(const char *path, const void *data, size_t size)
+int galann_stage_file(galann_staged_file *f, const char *path, const void *data, size_t size)
 {
+    *f = (galann_staged_file)GALANN_STAGED_FILE_NONE;
+    f->path = path;
     save_names n;
-    int fd = -1, lock = -1, created = 0;
+    int fd = -1;
     int status = save_names_init(&n, path);
     if (status != GALANN_OK) {
         status = galann_error_set(GALANN_ERR_NOMEM, "%s: out of memory", path);
         goto done;
     }
     remove_orphans(&n);
-    fd = create_temporary(&n, &lock);
+    fd = create_temporary(&n, &f->lock);
     if (fd < 0) {
         status = galann_error_set(GALANN_ERR_IO, "%s: cannot create a temporary file: %s", path, strerror(errno));
         goto done;
     }
-    created = 1;
+    /* the temporary is the staged file's from here: close removes it */
+    f->dir = n.dir;
+    f->tmp = n.tmp;
+    n.dir = n.tmp = NULL;
     if (write_all(fd, data, size) != 0)
         status = galann_error_set(GALANN_ERR_IO, "%s: write failed: %s", path, strerror(errno));
     if (status == GALANN_OK && fsync(fd) != 0)
         status = galann_error_set(GALANN_ERR_IO, "%s: fsync failed: %s", path, strerror(errno));
     if (close(fd) != 0 && status == GALANN_OK)
         status = galann_error_set(GALANN_ERR_IO, "%s: close failed: %s", path, strerror(errno));
-    fd = -1;
-    if (status == GALANN_OK && rename(n.tmp, path) != 0)
-        status = galann_error_set(GALANN_ERR_IO, "%s: cannot replace: %s", path, strerror(errno));
-    if (status == GALANN_OK) {
-        created = 0;
-        if (sync_folder(n.dir) != 0)
-            status = galann_error_set(GALANN_ERR_IO, "%s: replaced, but its folder could not be synced: %s", path,
-                                      strerror(errno));
-    }
 
 done:
-    if (created)
-        unlink(n.tmp);
-    if (lock >= 0)
-        close(lock);  /* only now: until the rename, no clean-up may take it */
     save_names_free(&n);
+    return status;
+}
+
+int galann_commit_staged_files(galann_staged_file *files, size_t count)
+{
+    int status = GALANN_OK;
+    size_t renamed = 0;
+    for (; renamed < count; renamed++) {
+        galann_staged_file *f = &files[renamed];
+        if (rename(f->tmp, f->path) != 0) {
+            status = galann_error_set(GALANN_ERR_IO, "%s: cannot replace: %s", f->path, strerror(errno));
+            break;
+        }
+        f->renamed = 1;
+    }
+    for (size_t i = 0; i < renamed; i++) {
+        if (sync_folder(files[i].dir) != 0 && status == GALANN_OK)
+            status = galann_error_set(GALANN_ERR_IO, "%s: replaced, but its folder could not be synced: %s",
+                                      files[i].path, strerror(errno));
+    }
+    return status;
+}
+
+void galann_staged_file_close(galann_staged_file *f)
+{
+    if (f->tmp && !f->renamed)
+        unlink(f->tmp);
+    if (f->lock >= 0)
+        close(f->lock); /* only now: until the rename, no clean-up may take it */
+    free(f->dir);
+    free(f->tmp);
+    *f = (galann_staged_file)GALANN_STAGED_FILE_NONE;
+}
+
+int galann_write_file_atomically(const char *path, const void *data, size_t size)
+{
+    galann_staged_file f;
+    int status = galann_stage_file(&f, path, data, size);
+    if (status == GALANN_OK)
+        status = galann_commit_staged_files(&f, 1);
+    galann_staged_file_close(&f);
     return status;
 }

@@ -7,8 +7,11 @@
  * file is read with pread into the dataset's own arrays, a block at a time
  * where values are converted. Every size comes from the file, so each is
  * checked against the file's length before it is used: nothing is
- * allocated beyond what the file's bytes imply. Saving goes through
- * galann_write_file_atomically.
+ * allocated beyond what the file's bytes imply. Saving stages the
+ * features and the labels file as fsynced temporaries (atomic_file.h),
+ * then renames both, features first: any failure before the first rename
+ * leaves both old files untouched; only between the two renames can the
+ * new features stand beside the old labels.
  *
  * Not here: the dataset's lifetime (dataset.c), CSV (csv*.c). The format
  * is numpy's own description: numpy/lib/format.py, "NPY format".
@@ -855,11 +858,12 @@ static size_t build_header(unsigned char *out, const char *descr, const size_t *
     return total;
 }
 
-/* One array written atomically: header, then count values made by fill. */
+/* One array staged beside path (written and fsynced, not yet renamed):
+ * header, then count values made by fill. */
 typedef void (*fill_fn)(const galann_dataset *d, unsigned char *data);
 
-static int write_array(const char *who, const char *path, const char *descr, const size_t *shape, size_t ndim,
-                       size_t item, const galann_dataset *d, fill_fn fill)
+static int stage_array(const char *who, const char *path, const char *descr, const size_t *shape, size_t ndim,
+                       size_t item, const galann_dataset *d, fill_fn fill, galann_staged_file *staged)
 {
     size_t offset = build_header(NULL, descr, shape, ndim), count = 1;
     for (size_t i = 0; i < ndim; i++) {
@@ -875,7 +879,7 @@ static int write_array(const char *who, const char *path, const char *descr, con
                                 offset + count * item, path);
     build_header(file, descr, shape, ndim);
     fill(d, file + offset);
-    int status = galann_write_file_atomically(path, file, offset + count * item);
+    int status = galann_stage_file(staged, path, file, offset + count * item);
     free(file);
     return status;
 }
@@ -963,10 +967,20 @@ GALANN_API int galann_dataset_save_npy(const galann_dataset *d, const char *feat
                                         features_path);
         }
     }
+    /* Both files are written and fsynced as temporaries before either is
+     * renamed: a failure up to then leaves both paths as they were. The
+     * renames follow, features then labels; only between the two can a
+     * failure (or a crash) leave the new features beside the old labels. */
     size_t shape[2] = { d->m, d->n + (labels_path ? 0 : 1) };
-    int status = write_array(who, features_path, descr, shape, 2, item, d,
-                             labels_path ? fill_features_only : fill_features_and_labels);
+    galann_staged_file staged[2] = { GALANN_STAGED_FILE_NONE, GALANN_STAGED_FILE_NONE };
+    size_t files = labels_path ? 2 : 1;
+    int status = stage_array(who, features_path, descr, shape, 2, item, d,
+                             labels_path ? fill_features_only : fill_features_and_labels, &staged[0]);
     if (status == GALANN_OK && labels_path)
-        status = write_array(who, labels_path, "<i4", shape, 1, 4, d, fill_labels);
+        status = stage_array(who, labels_path, "<i4", shape, 1, 4, d, fill_labels, &staged[1]);
+    if (status == GALANN_OK)
+        status = galann_commit_staged_files(staged, files);
+    galann_staged_file_close(&staged[1]);
+    galann_staged_file_close(&staged[0]);
     return status;
 }

@@ -13,6 +13,7 @@
  * the program's options (tests/test-cli.sh), fuzzing (fuzz/fuzz-npy.c).
  */
 #define _GNU_SOURCE /* realpath */
+#include <dirent.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -732,6 +733,44 @@ static void a_mapped_dataset_keeps_its_bytes_when_save_replaces_the_file(void **
     galann_dataset_free(second);
 }
 
+/* The features and labels files change together: both are written and
+ * fsynced before either is renamed, so a labels file that cannot be
+ * written leaves an existing features file as it was, byte for byte, and
+ * no temporary file behind. */
+static void an_unwritable_labels_file_leaves_the_old_features_file_untouched(void **state)
+{
+    (void)state;
+    char pair[256], x[320], y[320];
+    snprintf(pair, sizeof pair, "%s", path_of("pair"));
+    assert_int_equal(mkdir(pair, 0777), 0);
+    snprintf(x, sizeof x, "%s/x.npy", pair);
+    snprintf(y, sizeof y, "%s/no-such-folder/y.npy", pair);
+    galann_dataset *old = NULL, *replacement = NULL;
+    expect_status(galann_dataset_synthesize(30, 1, &old), GALANN_OK);
+    expect_status(galann_dataset_synthesize(40, 2, &replacement), GALANN_OK);
+    expect_status(galann_dataset_save_npy(old, x, NULL), GALANN_OK);
+    size_t before_size, after_size;
+    unsigned char *before = read_whole(x, &before_size);
+
+    expect_status(galann_dataset_save_npy(replacement, x, y), GALANN_ERR_IO);
+    expect_message("no-such-folder/y.npy");
+    unsigned char *after = read_whole(x, &after_size);
+    if (after_size != before_size || memcmp(after, before, before_size) != 0)
+        fail_msg("%s changed (%zu bytes before, %zu after) although its labels file could not be written", x,
+                 before_size, after_size);
+    DIR *dir = opendir(pair);
+    assert_non_null(dir);
+    for (struct dirent *e; (e = readdir(dir)) != NULL;) {
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 && strcmp(e->d_name, "x.npy") != 0)
+            fail_msg("the failed save left %s/%s behind", pair, e->d_name);
+    }
+    closedir(dir);
+    free(before);
+    free(after);
+    galann_dataset_free(old);
+    galann_dataset_free(replacement);
+}
+
 /* ------------------------------------------------ the same training */
 
 /* Cost and gradient bits of a and b on every usable backend. */
@@ -883,6 +922,7 @@ int main(void)
         cmocka_unit_test(special_files_and_bad_arguments_are_refused),
         cmocka_unit_test(each_storage_round_trips_through_save_npy),
         cmocka_unit_test(a_mapped_dataset_keeps_its_bytes_when_save_replaces_the_file),
+        cmocka_unit_test(an_unwritable_labels_file_leaves_the_old_features_file_untouched),
         cmocka_unit_test(training_on_npy_gives_the_csv_bits),
         cmocka_unit_test(every_truncation_and_byte_corruption_is_an_error_or_a_valid_dataset),
     };
