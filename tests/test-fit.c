@@ -148,7 +148,8 @@ static double cost_of(galann_context *c, const galann_model *m, const galann_dat
  * and J_test agree with trajectory_original.txt to <= 2.2e-9 relative for
  * iterations 1..29 on every backend and thread count (largest: 2.17e-9,
  * opencl on pocl, iteration 27), but at iteration 30 they differ by
- * 1.1e-8..4e-8 (blas 1.7e-8..2.5e-8 over 1-4 threads, reference 1.8e-8,
+ * 1.1e-8..4e-8 (blas 1.7e-8..2.5e-8 over 1-4 threads through dgemm,
+ * 1.34e-8 through its AVX-512 narrow-layer loops; reference 1.8e-8,
  * opencl 2.42e-8). CG amplifies last-bit differences about 3x per
  * iteration, and the original's mathematics in numpy's matrix form,
  * driven by scipy's fmin_cg on this machine, is itself 1.17e-8 from the

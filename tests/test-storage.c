@@ -195,6 +195,77 @@ static void every_backend_gives_u8_the_f64_bits_and_f32_within_float_rounding(vo
     galann_dataset_free(f32);
 }
 
+/* The blas backend converts u8 rows to doubles by arithmetic, vectorised,
+ * where the divisor allows it, and its narrow-layer loops take rows of any
+ * length (masked tails): any divisor, and rows that are not a multiple of
+ * the vector length, still give the f64 dataset's bits, with 1, 2 and 3
+ * threads. */
+static void u8_with_any_divisor_and_row_length_gives_the_f64_bits(void **state)
+{
+    (void)state;
+    static const double divisors[] = { 255.0, 7.0, 0.3, -2.5, 65535.0, 1e-300 };
+    static const size_t widths[] = { 37, 8, 1 };
+    for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++) {
+        size_t m = 211, n = widths[w];
+        uint8_t *pixels = malloc(m * n);
+        int32_t *labels = malloc(m * sizeof *labels);
+        double *values = malloc(m * n * sizeof *values);
+        assert_non_null(pixels);
+        assert_non_null(labels);
+        assert_non_null(values);
+        uint32_t seed = 12345u;
+        for (size_t i = 0; i < m * n; i++) {
+            seed = seed * 1664525u + 1013904223u;
+            pixels[i] = (uint8_t)(seed >> 24);
+        }
+        for (size_t i = 0; i < m; i++)
+            labels[i] = (int32_t)(i % 3);
+        size_t sizes[] = { n, 5, 3 };
+        galann_model *model = NULL;
+        expect_status(galann_model_new(sizes, 3, &model), GALANN_OK);
+        expect_status(galann_model_init_random(model, 3), GALANN_OK);
+        size_t p = galann_model_n_params(model);
+        double *g64 = malloc(p * sizeof *g64), *g8 = malloc(p * sizeof *g8);
+        assert_non_null(g64);
+        assert_non_null(g8);
+        for (size_t k = 0; k < sizeof divisors / sizeof divisors[0]; k++) {
+            double divisor = divisors[k];
+            if (!isfinite(255.0 / divisor))
+                continue;
+            for (size_t i = 0; i < m * n; i++)
+                values[i] = (double)pixels[i] / divisor;
+            galann_dataset *u8 = NULL, *f64 = NULL;
+            expect_status(galann_dataset_new_u8(pixels, labels, m, n, 3, divisor, &u8), GALANN_OK);
+            expect_status(galann_dataset_new(values, labels, m, n, 3, &f64), GALANN_OK);
+            for (int threads = 1; threads <= 3; threads++) {
+                galann_context_options o;
+                galann_context_options_init(&o);
+                o.threads = threads;
+                galann_context *c = NULL;
+                if (galann_context_new_ex("blas", &o, &c) != GALANN_OK)
+                    skip();
+                double j64, j8;
+                expect_status(galann_cost_gradient(c, model, f64, 1.0, &j64, g64, p), GALANN_OK);
+                expect_status(galann_cost_gradient(c, model, u8, 1.0, &j8, g8, p), GALANN_OK);
+                if (!(j8 == j64) || memcmp(g8, g64, p * sizeof *g8) != 0)
+                    print_error("width %zu, divisor %g, %d threads: u8 cost %.17g, f64 %.17g\n", n, divisor,
+                                threads, j8, j64);
+                assert_true(j8 == j64);
+                assert_memory_equal(g8, g64, p * sizeof *g64);
+                galann_context_free(c);
+            }
+            galann_dataset_free(u8);
+            galann_dataset_free(f64);
+        }
+        free(g64);
+        free(g8);
+        galann_model_free(model);
+        free(pixels);
+        free(labels);
+        free(values);
+    }
+}
+
 static void splits_and_files_keep_the_storage(void **state)
 {
     (void)state;
@@ -250,6 +321,7 @@ int main(void)
         cmocka_unit_test(a_forced_storage_is_kept_or_refused_with_the_line),
         cmocka_unit_test(constructors_copy_each_storage_and_check_it),
         cmocka_unit_test(every_backend_gives_u8_the_f64_bits_and_f32_within_float_rounding),
+        cmocka_unit_test(u8_with_any_divisor_and_row_length_gives_the_f64_bits),
         cmocka_unit_test(splits_and_files_keep_the_storage),
         cmocka_unit_test(the_real_galaxy_files_load_as_u8),
     };

@@ -65,12 +65,16 @@ static void forward_block(const galann_net_view *net, const evaluation_task *t, 
         size_t rows = net->sizes[l], cols = net->sizes[l - 1];
         const double *theta = net->theta + t->offsets[l];
         double *a = w->activations + t->unit_offsets[l];
-        for (size_t i = 0; i < b; i++) {
-            for (size_t r = 0; r < rows; r++)
-                a[i * rows + r] = theta[r * (cols + 1)];
+        if (galann_blas_narrow(rows)) {
+            galann_blas_narrow_forward(in, ld_in, b, theta, rows, cols, a, w->narrow_scratch);
+        } else {
+            for (size_t i = 0; i < b; i++) {
+                for (size_t r = 0; r < rows; r++)
+                    a[i * rows + r] = theta[r * (cols + 1)];
+            }
+            t->dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)b, (int)rows, (int)cols, 1.0, in, (int)ld_in,
+                     t->weights_t + t->weight_offsets[l], (int)rows, 1.0, a, (int)rows);
         }
-        t->dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)b, (int)rows, (int)cols, 1.0, in, (int)ld_in,
-                 t->weights_t + t->weight_offsets[l], (int)rows, 1.0, a, (int)rows);
         if (l == L)
             memcpy(w->deltas + t->unit_offsets[l], a, b * rows * sizeof *a);
         for (size_t e = 0; e < b * rows; e++)
@@ -113,6 +117,23 @@ static void score_block(const galann_eval_request *req, const evaluation_task *t
     w->chunk_cost += block_cost;
 }
 
+/* below[i][c] = sum_r delta[i][r] Theta[r][1 + c], r in order: the
+ * product behind the deltas under a narrow layer (a few FLOPs per sample,
+ * not worth a dgemm call). */
+static void deltas_below(const double *delta, size_t b, const double *theta, size_t rows, size_t cols, double *below)
+{
+    for (size_t i = 0; i < b; i++) {
+        const double *d = delta + i * rows;
+        double *out = below + i * cols;
+        for (size_t c = 0; c < cols; c++) {
+            double s = 0.0;
+            for (size_t r = 0; r < rows; r++)
+                s += d[r] * theta[r * (cols + 1) + 1 + c];
+            out[c] = s;
+        }
+    }
+}
+
 /* delta_l = (delta_{l+1} Theta_{l+1}[:, 1:]) .* a_l (1 - a_l), and
  * block_grad_l (+)= delta_l^T [1, A_{l-1}] for l = L..1; fresh starts the
  * partial sum over, else the block adds to it. */
@@ -126,25 +147,33 @@ static void backward_block(const galann_net_view *net, const evaluation_task *t,
         const double *in = l == 1 ? x : w->activations + t->unit_offsets[l - 1];
         size_t ld_in = l == 1 ? ldx : cols;
         double *grad = w->block_grad + t->offsets[l];
-        /* delta_l^T (s_l x b) first: see the file comment */
+        int narrow = galann_blas_narrow(rows);
+        /* delta_l^T (s_l x b) first for dgemm: see the file comment */
         double *delta_t = w->delta_t;
         for (size_t r = 0; r < rows; r++) {
             double bias = 0.0;
             for (size_t i = 0; i < b; i++) {
-                delta_t[r * b + i] = delta[i * rows + r];
+                if (!narrow)
+                    delta_t[r * b + i] = delta[i * rows + r];
                 bias += delta[i * rows + r];
             }
             grad[r * (cols + 1)] = fresh ? bias : grad[r * (cols + 1)] + bias;
         }
-        t->dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)cols, (int)b, 1.0, delta_t, (int)b,
-                 in, (int)ld_in, fresh ? 0.0 : 1.0, grad + 1, (int)(cols + 1));
+        if (narrow)
+            galann_blas_narrow_gradient(in, ld_in, b, delta, rows, cols, grad, fresh);
+        else
+            t->dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)cols, (int)b, 1.0, delta_t, (int)b,
+                     in, (int)ld_in, fresh ? 0.0 : 1.0, grad + 1, (int)(cols + 1));
         if (l == 1)
             break;
         double *below = w->deltas + t->unit_offsets[l - 1];
         const double *a_below = w->activations + t->unit_offsets[l - 1];
         const double *theta = net->theta + t->offsets[l];
-        t->dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)b, (int)cols, (int)rows, 1.0, delta, (int)rows,
-                 theta + 1, (int)(cols + 1), 0.0, below, (int)cols);
+        if (narrow)
+            deltas_below(delta, b, theta, rows, cols, below);
+        else
+            t->dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)b, (int)cols, (int)rows, 1.0, delta,
+                     (int)rows, theta + 1, (int)(cols + 1), 0.0, below, (int)cols);
         for (size_t e = 0; e < b * cols; e++)
             below[e] *= a_below[e] * (1.0 - a_below[e]);
     }
@@ -173,7 +202,9 @@ static void evaluate_chunk(const evaluation_task *t, worker_space *w, galann_exa
             continue;
         }
         const double *x = stored ? stored + i * n : w->inputs;
-        if (!stored)
+        if (req->data.storage == GALANN_STORAGE_U8)
+            galann_blas_u8_rows(&req->data, i, b, t->u8_by_arithmetic, w->inputs);
+        else if (!stored)
             galann_data_view_rows(&req->data, i, b, w->inputs);
         forward_block(&req->net, t, w, x, n, b);
         score_block(req, t, w, i, b);
@@ -266,6 +297,7 @@ static void free_workers(blas_state *s)
         free(s->workers[i].deltas);
         free(s->workers[i].delta_t);
         free(s->workers[i].inputs);
+        free(s->workers[i].narrow_scratch);
         free(s->workers[i].inputs_f);
         free(s->workers[i].activations_f);
         free(s->workers[i].deltas_f);
@@ -277,6 +309,7 @@ static void free_workers(blas_state *s)
     s->grad_capacity = 0;
     s->unit_capacity = 0;
     s->input_capacity = 0;
+    s->scratch_capacity = 0;
     s->single_inputs = s->single_units = s->single_widest = 0;
 }
 
@@ -297,6 +330,26 @@ static int reserve_inputs(blas_state *s, size_t values)
         }
     }
     s->input_capacity = values;
+    return GALANN_OK;
+}
+
+/* Room for narrow.c's partial sums of a block (double precision on a
+ * CPU with AVX-512), kept across evaluations. */
+static int reserve_scratch(blas_state *s, size_t block)
+{
+    size_t bytes = galann_blas_narrow_scratch_bytes(block);
+    bytes = (bytes + 63) / 64 * 64;
+    if (bytes <= s->scratch_capacity)
+        return GALANN_OK;
+    for (int i = 0; i < s->threads; i++) {
+        free(s->workers[i].narrow_scratch);
+        s->workers[i].narrow_scratch = aligned_alloc(64, bytes);
+        if (!s->workers[i].narrow_scratch) {
+            free_workers(s);
+            return galann_error_set(GALANN_ERR_NOMEM, "blas backend: out of memory for a block's partial sums");
+        }
+    }
+    s->scratch_capacity = bytes;
     return GALANN_OK;
 }
 
@@ -422,6 +475,7 @@ static int blas_evaluate(void *state, const galann_eval_request *req)
     t.req = req;
     t.dgemm = s->dgemm;
     t.block = choose_block(net);
+    t.u8_by_arithmetic = !s->single && galann_blas_u8_by_arithmetic(&req->data);
     size_t params = 0, units = 0;
     t.offsets[0] = 0;
     t.unit_offsets[0] = 0;
@@ -437,6 +491,8 @@ static int blas_evaluate(void *state, const galann_eval_request *req)
     int status = reserve_workers(s, net->n_params, units * t.block);
     if (status == GALANN_OK && !s->single && !galann_data_view_f64(&req->data))
         status = reserve_inputs(s, t.block * req->data.n);
+    if (status == GALANN_OK && !s->single && galann_blas_narrow_available())
+        status = reserve_scratch(s, t.block);
     if (status == GALANN_OK && s->single)
         status = reserve_single(s, t.block * req->data.n, units * t.block, widest);
     if (status != GALANN_OK)

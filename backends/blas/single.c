@@ -28,6 +28,7 @@
  * registers: GCC keeps them in memory, slower than sgemm) and for wider
  * layers, cblas_sgemm as before.
  */
+#include <immintrin.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -35,156 +36,192 @@
 #include "blas_internal.h"
 #include "../numerics.h"
 
-/* Layers with at most this many outputs use the vector loops. */
-#define NARROW_ROWS 16
 /* Floats per vector. */
 #define LANES 16
+/* Rows per group: 2 samples x 8 rows of accumulators fit the registers. */
+#define GROUP 8
 
-typedef float vfloat __attribute__((vector_size(LANES * sizeof(float))));
-/* the same, at any float's address (the loads of rows) */
-typedef float vfloat_at __attribute__((vector_size(LANES * sizeof(float)), aligned(sizeof(float)), may_alias));
+/* The lanes to use of the vector starting at column j of cols. */
+AVX512_TARGET static inline __mmask16 lanes_at(size_t j, size_t cols)
+{
+    size_t left = cols > j ? cols - j : 0;
+    return left >= LANES ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1u);
+}
 
 /* The lanes' sum in a fixed tree: lane k + lane k+8, then +4, +2, +1. */
-static inline float lane_sum(const vfloat *v)
+AVX512_TARGET static inline float lanes_sum(__m512 v)
 {
-    float s[LANES];
-    memcpy(s, v, sizeof s);
-    for (int step = LANES / 2; step >= 1; step /= 2) {
-        for (int k = 0; k < step; k++)
-            s[k] = s[k] + s[k + step];
+    __m256 eight = _mm256_add_ps(_mm512_castps512_ps256(v),
+                                 _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+    __m128 four = _mm_add_ps(_mm256_castps256_ps128(eight), _mm256_extractf128_ps(eight, 1));
+    __m128 two = _mm_add_ps(four, _mm_movehl_ps(four, four));
+    return _mm_cvtss_f32(_mm_add_ss(two, _mm_shuffle_ps(two, two, 1)));
+}
+
+/* Row g of the group starting at r0, past the last row the last again
+ * (computed, never stored). */
+static inline size_t group_row(size_t r0, int g, size_t rows)
+{
+    return r0 + (size_t)g < rows ? r0 + (size_t)g : rows - 1;
+}
+
+/* The first layer's inputs of a block: floats, or u8 bytes (NULL when
+ * floats), row i at i * ld. */
+typedef struct block_rows {
+    const float *values;
+    const uint8_t *bytes;
+    size_t ld;
+} block_rows;
+
+/* The vector of row i's inputs at column j (lanes m, the rest 0): bytes
+ * become floats on the way (exact), in registers, so a u8 block is never
+ * written out as floats. The loads are masked: never past the dataset's
+ * end. */
+AVX512_TARGET static inline __attribute__((always_inline)) __m512
+row_vector(const block_rows *x, int from_bytes, size_t i, size_t j, __mmask16 m)
+{
+    if (!from_bytes)
+        return _mm512_maskz_loadu_ps(m, x->values + i * x->ld + j);
+    __m128i bytes = _mm_maskz_loadu_epi8(m, x->bytes + i * x->ld + j);
+    return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(bytes));
+}
+
+/* z[i][r] = bias_r + scale sum_j x[i][j] W[r][j] for samples i .. i+S-1
+ * (S 1 or 2) and the G rows of the group at r0 (constants of each inlined
+ * copy, as from_bytes): one vector of partial dot products per (sample,
+ * row), each lane in column order, then the fixed tree. */
+AVX512_TARGET static inline __attribute__((always_inline)) void
+forward_samples(const block_rows *x, int from_bytes, size_t i, int S, const float *theta, size_t rows, size_t cols,
+                size_t r0, int G, double scale, float *z)
+{
+    const float *w[GROUP];
+    __m512 acc[2][GROUP];
+    for (int g = 0; g < G; g++) {
+        w[g] = theta + group_row(r0, g, rows) * (cols + 1) + 1;
+        for (int s = 0; s < S; s++)
+            acc[s][g] = _mm512_setzero_ps();
     }
-    return s[0];
+    for (size_t j = 0; j < cols; j += LANES) {
+        __mmask16 m = lanes_at(j, cols);
+        __m512 xv[2];
+        for (int s = 0; s < S; s++)
+            xv[s] = row_vector(x, from_bytes, i + (size_t)s, j, m);
+        for (int g = 0; g < G; g++) {
+            __m512 wv = _mm512_maskz_loadu_ps(m, w[g] + j);
+            for (int s = 0; s < S; s++)
+                acc[s][g] = _mm512_mask3_fmadd_ps(xv[s], wv, acc[s][g], m);
+        }
+    }
+    /* constant bounds first: the accumulators stay in registers */
+    float sums[2][GROUP];
+    for (int s = 0; s < S; s++) {
+        for (int g = 0; g < G; g++)
+            sums[s][g] = lanes_sum(acc[s][g]);
+    }
+    for (int s = 0; s < S; s++) {
+        for (int g = 0; g < G && r0 + (size_t)g < rows; g++) {
+            size_t r = r0 + (size_t)g;
+            z[(i + (size_t)s) * rows + r] = w[g][-1] + (float)((double)sums[s][g] * scale);
+        }
+    }
 }
 
-/* The row of Theta_l (theta + r (cols + 1), its bias first) that the
- * g-th accumulator of the group starting at r0 uses: past the last row,
- * the last again (computed, not stored). */
-static inline const float *group_row(const float *theta, size_t r0, int g, size_t rows, size_t cols)
+/* The forward product for rows in groups of G, two samples at a time. */
+AVX512_TARGET static inline __attribute__((always_inline)) void
+forward_groups(const block_rows *x, int from_bytes, size_t b, const float *theta, size_t rows, size_t cols,
+               double scale, float *z, int G)
 {
-    size_t r = r0 + (size_t)g < rows ? r0 + (size_t)g : rows - 1;
-    return theta + r * (cols + 1);
-}
-
-/* z[i][r] = bias_r + scale sum_j x[i][j] W[r][j], the rows in groups of G
- * (a constant of each inlined copy: as many accumulators as the vector
- * registers hold; the grouping changes no sum). bytes, when not NULL, are
- * the block's u8 inputs: each sample's row is first written to x as
- * floats, for the product and the gradient. */
-static inline __attribute__((always_inline)) void forward_groups(float *x, const uint8_t *bytes, size_t ldx, size_t b,
-                                                                 const float *theta, size_t rows, size_t cols,
-                                                                 double scale, float *z, int G)
-{
-    size_t vec = cols - cols % LANES;
-    for (size_t i = 0; i < b; i++) {
-        float *xi = x + i * ldx;
-        if (bytes) {
-            const uint8_t *bi = bytes + i * ldx;
-            for (size_t j = 0; j < cols; j++)
-                xi[j] = (float)bi[j];
-        }
-        for (size_t r0 = 0; r0 < rows; r0 += (size_t)G) {
-            const float *wr[NARROW_ROWS];
-            vfloat acc[NARROW_ROWS];
-            for (int g = 0; g < G; g++) {
-                wr[g] = group_row(theta, r0, g, rows, cols) + 1;
-                acc[g] = (vfloat){0};
-            }
-            for (size_t j = 0; j < vec; j += LANES) {
-                vfloat xv = *(const vfloat_at *)(xi + j);
-                for (int g = 0; g < G; g++)
-                    acc[g] = acc[g] + xv * *(const vfloat_at *)(wr[g] + j);
-            }
-            for (int g = 0; g < G && r0 + (size_t)g < rows; g++) {
-                float s = lane_sum(&acc[g]);
-                for (size_t j = vec; j < cols; j++)
-                    s = s + xi[j] * wr[g][j];
-                z[i * rows + r0 + (size_t)g] = wr[g][-1] + (float)((double)s * scale);
-            }
-        }
+    for (size_t r0 = 0; r0 < rows; r0 += (size_t)G) {
+        for (size_t i = 0; i + 1 < b; i += 2)
+            forward_samples(x, from_bytes, i, 2, theta, rows, cols, r0, G, scale, z);
+        if (b % 2)
+            forward_samples(x, from_bytes, b - 1, 1, theta, rows, cols, r0, G, scale, z);
     }
 }
 
 /* The block's gradient of the weights, sum_i delta[i][r] x[i][j] summed
  * over i in order in float, times scale, added in double to grad (row r
- * at grad + r (cols + 1) + 1; fresh: stored instead); rows in groups of G
- * as above. */
-static inline __attribute__((always_inline)) void gradient_groups(const float *x, size_t ldx, size_t b,
-                                                                  const float *delta, size_t rows, size_t cols,
-                                                                  double scale, double *grad, int fresh, int G)
+ * at grad + r (cols + 1) + 1; fresh: stored instead); rows in groups of G,
+ * two vectors of columns at a time. */
+AVX512_TARGET static inline __attribute__((always_inline)) void
+gradient_groups(const block_rows *x, int from_bytes, size_t b, const float *delta, size_t rows, size_t cols,
+                double scale, double *grad, int fresh, int G)
 {
-    size_t vec = cols - cols % LANES;
-    for (size_t j = 0; j < vec; j += LANES) {
+    for (size_t j = 0; j < cols; j += 2 * LANES) {
+        __mmask16 m[2] = { lanes_at(j, cols), lanes_at(j + LANES, cols) };
         for (size_t r0 = 0; r0 < rows; r0 += (size_t)G) {
-            size_t dr[NARROW_ROWS];
-            vfloat acc[NARROW_ROWS];
+            size_t dr[GROUP];
+            __m512 acc[2][GROUP];
             for (int g = 0; g < G; g++) {
-                dr[g] = r0 + (size_t)g < rows ? r0 + (size_t)g : rows - 1;
-                acc[g] = (vfloat){0};
+                dr[g] = group_row(r0, g, rows);
+                acc[0][g] = _mm512_setzero_ps();
+                acc[1][g] = _mm512_setzero_ps();
             }
             for (size_t i = 0; i < b; i++) {
-                vfloat xv = *(const vfloat_at *)(x + i * ldx + j);
+                __m512 x0 = row_vector(x, from_bytes, i, j, m[0]);
+                __m512 x1 = m[1] ? row_vector(x, from_bytes, i, j + LANES, m[1]) : _mm512_setzero_ps();
                 const float *d = delta + i * rows;
-                for (int g = 0; g < G; g++)
-                    acc[g] = acc[g] + d[dr[g]] * xv;
+                for (int g = 0; g < G; g++) {
+                    __m512 dv = _mm512_set1_ps(d[dr[g]]);
+                    acc[0][g] = _mm512_fmadd_ps(dv, x0, acc[0][g]);
+                    acc[1][g] = _mm512_fmadd_ps(dv, x1, acc[1][g]);
+                }
             }
+            /* constant bounds first: the accumulators stay in registers */
+            float sums[GROUP][2 * LANES];
+            for (int g = 0; g < G; g++) {
+                _mm512_storeu_ps(sums[g], acc[0][g]);
+                _mm512_storeu_ps(sums[g] + LANES, acc[1][g]);
+            }
+            size_t width = cols - j < 2 * LANES ? cols - j : 2 * LANES;
             for (int g = 0; g < G && r0 + (size_t)g < rows; g++) {
                 double *out = grad + (r0 + (size_t)g) * (cols + 1) + 1 + j;
-                float s[LANES];
-                memcpy(s, &acc[g], sizeof s);
-                for (int k = 0; k < LANES; k++)
-                    out[k] = fresh ? (double)s[k] * scale : out[k] + (double)s[k] * scale;
+                for (size_t k = 0; k < width; k++) {
+                    double add = (double)sums[g][k] * scale;
+                    out[k] = fresh ? add : out[k] + add;
+                }
             }
         }
     }
-    for (size_t j = vec; j < cols; j++) {
-        for (size_t r = 0; r < rows; r++) {
-            float s = 0.0f;
-            for (size_t i = 0; i < b; i++)
-                s = s + delta[i * rows + r] * x[i * ldx + j];
-            double *out = grad + r * (cols + 1) + 1 + j;
-            *out = fresh ? (double)s * scale : *out + (double)s * scale;
-        }
-    }
 }
 
-/* The two products for AVX-512 (32 registers of 16 floats: groups of up
- * to 8 rows). Elsewhere the 16-float vectors do not fit the registers
- * (GCC keeps them in memory), and narrow layers go through sgemm too. */
-__attribute__((target("avx512f"))) static void narrow_forward(float *x, const uint8_t *bytes, size_t ldx, size_t b,
-                                                              const float *theta, size_t rows, size_t cols,
-                                                              double scale, float *z)
+/* The two products for AVX-512 (32 registers of 16 floats), a copy per
+ * group size and input type. Elsewhere 16-float vectors do not fit the
+ * registers, and narrow layers go through sgemm too. */
+AVX512_TARGET static void narrow_forward(const block_rows *x, size_t b, const float *theta,
+                                                              size_t rows, size_t cols, double scale, float *z)
 {
+    int from_bytes = x->bytes != NULL;
     if (rows <= 2)
-        forward_groups(x, bytes, ldx, b, theta, rows, cols, scale, z, 2);
+        from_bytes ? forward_groups(x, 1, b, theta, rows, cols, scale, z, 2)
+                   : forward_groups(x, 0, b, theta, rows, cols, scale, z, 2);
     else if (rows <= 4)
-        forward_groups(x, bytes, ldx, b, theta, rows, cols, scale, z, 4);
+        from_bytes ? forward_groups(x, 1, b, theta, rows, cols, scale, z, 4)
+                   : forward_groups(x, 0, b, theta, rows, cols, scale, z, 4);
     else
-        forward_groups(x, bytes, ldx, b, theta, rows, cols, scale, z, 8);
+        from_bytes ? forward_groups(x, 1, b, theta, rows, cols, scale, z, GROUP)
+                   : forward_groups(x, 0, b, theta, rows, cols, scale, z, GROUP);
 }
 
-__attribute__((target("avx512f"))) static void narrow_gradient(const float *x, size_t ldx, size_t b,
-                                                               const float *delta, size_t rows, size_t cols,
-                                                               double scale, double *grad, int fresh)
+AVX512_TARGET static void narrow_gradient(const block_rows *x, size_t b, const float *delta,
+                                                               size_t rows, size_t cols, double scale, double *grad,
+                                                               int fresh)
 {
+    int from_bytes = x->bytes != NULL;
     if (rows <= 2)
-        gradient_groups(x, ldx, b, delta, rows, cols, scale, grad, fresh, 2);
+        from_bytes ? gradient_groups(x, 1, b, delta, rows, cols, scale, grad, fresh, 2)
+                   : gradient_groups(x, 0, b, delta, rows, cols, scale, grad, fresh, 2);
     else if (rows <= 4)
-        gradient_groups(x, ldx, b, delta, rows, cols, scale, grad, fresh, 4);
+        from_bytes ? gradient_groups(x, 1, b, delta, rows, cols, scale, grad, fresh, 4)
+                   : gradient_groups(x, 0, b, delta, rows, cols, scale, grad, fresh, 4);
     else
-        gradient_groups(x, ldx, b, delta, rows, cols, scale, grad, fresh, 8);
-}
-
-/* Whether layer l's products use the vector loops: a narrow layer on a
- * CPU with AVX-512. */
-static int narrow(size_t rows)
-{
-    __builtin_cpu_init();
-    return rows <= NARROW_ROWS && __builtin_cpu_supports("avx512f");
+        from_bytes ? gradient_groups(x, 1, b, delta, rows, cols, scale, grad, fresh, GROUP)
+                   : gradient_groups(x, 0, b, delta, rows, cols, scale, grad, fresh, GROUP);
 }
 
 /* below[i][c] = sum_r delta[i][r] theta[r][c + 1], r in order, then
  * times a (1 - a): the deltas of the layer under a narrow one. */
-__attribute__((target("avx512f"))) static void
+AVX512_TARGET static void
 narrow_deltas_below(const float *delta, size_t b, const float *theta, size_t rows, size_t cols, const float *a_below,
                     float *below)
 {
@@ -212,14 +249,13 @@ static double u8_scale(const galann_data_view *v)
 }
 
 /* The block's inputs: with a scale (a narrow first layer over u8 data),
- * the bytes themselves, which the first layer's forward product turns
- * into floats (exact) on the way, storing them in out for the gradient,
- * and whose sums it multiplies by the scale; else the values as floats in
- * out, bytes NULL and the scale 1. */
+ * the bytes themselves, which the first layer's two products turn into
+ * floats (exact) in registers, and whose sums they multiply by the scale;
+ * else the values as floats in out, bytes NULL and the scale 1. */
 static double block_inputs(const galann_data_view *v, const galann_net_view *net, size_t first, size_t b,
                            float *out, const uint8_t **bytes)
 {
-    double scale = narrow(net->sizes[1]) ? u8_scale(v) : 0.0;
+    double scale = galann_blas_narrow(net->sizes[1]) ? u8_scale(v) : 0.0;
     if (scale == 0.0) {
         galann_data_view_rows_f32(v, first, b, out);
         *bytes = NULL;
@@ -241,9 +277,9 @@ static void forward(const evaluation_task *t, worker_space *w, size_t b, const u
         size_t rows = net->sizes[l], cols = net->sizes[l - 1];
         const float *theta = t->theta_f + t->offsets[l];
         float *a = w->activations_f + t->unit_offsets[l];
-        if (narrow(rows)) {
-            /* in is the worker's own buffer: written only with bytes */
-            narrow_forward((float *)in, l == 1 ? bytes : NULL, ld_in, b, theta, rows, cols, l == 1 ? scale : 1.0, a);
+        if (galann_blas_narrow(rows)) {
+            block_rows x = { in, l == 1 ? bytes : NULL, ld_in };
+            narrow_forward(&x, b, theta, rows, cols, l == 1 ? scale : 1.0, a);
         } else {
             for (size_t i = 0; i < b; i++) {
                 for (size_t r = 0; r < rows; r++)
@@ -297,7 +333,8 @@ static void score(const evaluation_task *t, worker_space *w, size_t first, size_
 
 /* delta_l and the block's gradient delta_l^T [1, A_{l-1}], for l = L..1,
  * added in double to the chunk's partial. */
-static void backward(const evaluation_task *t, worker_space *w, size_t b, double scale, int fresh)
+static void backward(const evaluation_task *t, worker_space *w, size_t b, const uint8_t *bytes, double scale,
+                     int fresh)
 {
     const galann_net_view *net = &t->req->net;
     size_t L = net->n_layers - 1;
@@ -312,8 +349,9 @@ static void backward(const evaluation_task *t, worker_space *w, size_t b, double
                 bias += (double)delta[i * rows + r];
             grad[r * (cols + 1)] = fresh ? bias : grad[r * (cols + 1)] + bias;
         }
-        if (narrow(rows)) {
-            narrow_gradient(in, cols, b, delta, rows, cols, l == 1 ? scale : 1.0, grad, fresh);
+        if (galann_blas_narrow(rows)) {
+            block_rows x = { in, l == 1 ? bytes : NULL, cols };
+            narrow_gradient(&x, b, delta, rows, cols, l == 1 ? scale : 1.0, grad, fresh);
         } else {
             float *delta_t = w->delta_t_f;
             for (size_t r = 0; r < rows; r++) {
@@ -334,7 +372,7 @@ static void backward(const evaluation_task *t, worker_space *w, size_t b, double
         float *below = w->deltas_f + t->unit_offsets[l - 1];
         const float *a_below = w->activations_f + t->unit_offsets[l - 1];
         const float *theta = t->theta_f + t->offsets[l];
-        if (narrow(rows)) {
+        if (galann_blas_narrow(rows)) {
             narrow_deltas_below(delta, b, theta, rows, cols, a_below, below);
             continue;
         }
@@ -352,5 +390,5 @@ void galann_blas_block_single(const evaluation_task *t, worker_space *w, size_t 
     forward(t, w, b, bytes, scale);
     score(t, w, first, b);
     if (t->req->gradient_wanted)
-        backward(t, w, b, scale, fresh);
+        backward(t, w, b, bytes, scale, fresh);
 }
