@@ -173,10 +173,13 @@ GALANN_API const char *galann_last_error(void);
  *
  *   reference  plain C, serial, one sample at a time: the oracle the other
  *              backends are tested against. 1 thread; one device, the host CPU.
- *   blas       the matrix form through CBLAS on blocks of samples, with its
- *              own thread pool (the calling thread plus n - 1 workers, n in
- *              1..1024): the fast CPU path. CBLAS is loaded (dlopen) by the
- *              first blas context, not linked. One device, the host CPU.
+ *   blas       the matrix form on blocks of samples, with its own thread
+ *              pool (the calling thread plus n - 1 workers, n in 1..1024):
+ *              the fast CPU path. Layers of at most 16 outputs run in the
+ *              backend's own vector loops on a CPU with AVX-512, other
+ *              layers (and every layer elsewhere) through CBLAS, which the
+ *              first blas context loads (dlopen), not links. One device,
+ *              the host CPU.
  *   opencl     kernels on any OpenCL device: with double precision
  *              (cl_khr_fp64) for GALANN_PRECISION_DOUBLE, on any device for
  *              SINGLE. A dataset is copied to the device on its first use, in

@@ -15,15 +15,21 @@
  * the same bits for any thread count, and for any split of the rows over
  * processes that starts shares at chunk boundaries.
  *
- * Both big products of a block run with untransposed operands: the
- * weights are transposed once per evaluation and the deltas once per
- * block, which makes OpenBLAS pick its faster "nn" small-matrix kernels
- * (measured on Zen 4 with OpenBLAS 0.3.21: 15-20 % less time per
- * evaluation than the transposed forms).
+ * A layer of at most NARROW_ROWS outputs (8 and 3 in 1024-8-3) skips
+ * dgemm on a CPU with AVX-512: narrow.c's loops do its two products, and
+ * convert.c turns u8 rows into doubles, both vectorised, with sums in a
+ * written-out order (docs/performance.md §5.10: an evaluation of the
+ * galaxy data in a third of dgemm's time). Other layers, and every layer
+ * elsewhere, go through dgemm with untransposed operands: the weights are
+ * transposed once per evaluation and the deltas once per block, which
+ * makes OpenBLAS pick its faster "nn" small-matrix kernels (measured on
+ * Zen 4 with OpenBLAS 0.3.21: 15-20 % less time per evaluation than the
+ * transposed forms).
  *
- * Within a chunk the blocks' gradients are summed plainly by dgemm
- * (beta = 1): exact sums per block would cost as much as a quarter of the
- * products, per chunk they cost about 2 % (docs/performance.md).
+ * Within a chunk the blocks' gradients are summed plainly (narrow.c adds
+ * each block's to the chunk's, dgemm with beta = 1): exact sums per block
+ * would cost as much as a quarter of the products, per chunk they cost
+ * about 2 % (docs/performance.md).
  *
  * dgemm is CBLAS's, loaded on the first context (cblas_loader.c): libgalann
  * does not link CBLAS, so only a process that uses this backend loads it.

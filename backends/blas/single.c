@@ -12,21 +12,19 @@
  * go through cblas_sgemm on a CPU with AVX-512: a 32 x 1024 x 8 product is
  * too small for OpenBLAS's kernels to pay for their packing and calls, and
  * the time went there, in the conversions and in the transposes. Their
- * products are the loops below instead, on 16-float vectors (GCC's vector
- * extensions, compiled for AVX-512 and chosen at run time): the forward
- * product keeps one vector of partial dot products per output over the
- * inputs, the gradient one vector of gradient entries per output over the
- * block's samples, so the block's inputs are read from cache once per
- * product. The order of every sum is written out (lane by lane, then a
- * fixed tree), not left to the compiler, and no loop has a reduction it
- * could reassociate: the same bits for any thread count, and the build's
- * -ffp-contract=off keeps products and sums apart (no FMA). u8 data whose
- * values are p / divisor enter the first layer as the bytes
- * themselves, converted to floats exactly while the block is in cache, and
- * its sums are multiplied by 1 / divisor: no table, no conversion through
- * double. Without AVX-512 (16-float vectors do not fit AVX2's or SSE's
- * registers: GCC keeps them in memory, slower than sgemm) and for wider
- * layers, cblas_sgemm as before.
+ * products are the loops below instead, on 16-float vectors (AVX-512
+ * intrinsics, chosen at run time), as narrow.c does in double: the
+ * forward product keeps one vector of partial dot products per (sample,
+ * output), two samples at a time so each vector of weights is loaded once
+ * for both; the gradient one vector of gradient entries per output over
+ * the block's samples, two vectors of columns at a time. The order of
+ * every sum is written out (lane by lane in column order, then a fixed
+ * tree; over samples in order), with fused multiply-adds: the same bits
+ * for any thread count. u8 data whose values are p / divisor enter the
+ * first layer as the bytes themselves, turned into floats (exactly) in
+ * registers by both products, whose sums are multiplied by 1 / divisor:
+ * no float copy of the block is written, no table, no conversion through
+ * double. Without AVX-512 and for wider layers, cblas_sgemm as before.
  */
 #include <immintrin.h>
 #include <math.h>
@@ -65,8 +63,8 @@ static inline size_t group_row(size_t r0, int g, size_t rows)
     return r0 + (size_t)g < rows ? r0 + (size_t)g : rows - 1;
 }
 
-/* The first layer's inputs of a block: floats, or u8 bytes (NULL when
- * floats), row i at i * ld. */
+/* The first layer's inputs of a block: floats, or u8 bytes (values
+ * unused), row i at i * ld. */
 typedef struct block_rows {
     const float *values;
     const uint8_t *bytes;
@@ -241,45 +239,43 @@ narrow_deltas_below(const float *delta, size_t b, const float *theta, size_t row
     }
 }
 
-/* 1 / divisor for u8 data (whose values are exactly p / divisor, as the
- * dataset builds its table), else 0. */
-static double u8_scale(const galann_data_view *v)
+/* The block's first-layer inputs and the factor of its sums. With a
+ * narrow first layer, u8 bytes and f32 values are read where the dataset
+ * keeps them: the bytes become floats (exactly) in registers, and the
+ * sums are multiplied by 1 / divisor; the floats are used as they are.
+ * Otherwise (f64, or a wide first layer, which sgemm takes) the values as
+ * floats in out, and the factor 1. */
+static block_rows first_layer_inputs(const galann_data_view *v, const galann_net_view *net, size_t first, size_t b,
+                                     float *out, double *scale)
 {
-    return v->storage == GALANN_STORAGE_U8 ? 1.0 / v->divisor : 0.0;
-}
-
-/* The block's inputs: with a scale (a narrow first layer over u8 data),
- * the bytes themselves, which the first layer's two products turn into
- * floats (exact) in registers, and whose sums they multiply by the scale;
- * else the values as floats in out, bytes NULL and the scale 1. */
-static double block_inputs(const galann_data_view *v, const galann_net_view *net, size_t first, size_t b,
-                           float *out, const uint8_t **bytes)
-{
-    double scale = galann_blas_narrow(net->sizes[1]) ? u8_scale(v) : 0.0;
-    if (scale == 0.0) {
+    block_rows x = { out, NULL, v->n };
+    *scale = 1.0;
+    if (galann_blas_narrow(net->sizes[1]) && v->storage == GALANN_STORAGE_U8) {
+        x.bytes = (const uint8_t *)v->features + first * v->n;
+        *scale = 1.0 / v->divisor;
+    } else if (galann_blas_narrow(net->sizes[1]) && v->storage == GALANN_STORAGE_F32) {
+        x.values = (const float *)v->features + first * v->n;
+    } else {
         galann_data_view_rows_f32(v, first, b, out);
-        *bytes = NULL;
-        return 1.0;
     }
-    *bytes = (const uint8_t *)v->features + first * v->n;
-    return scale;
+    return x;
 }
 
 /* A_l = g(Theta_l [1; A_{l-1}]) for the block, in float; the output
  * layer's z is kept in its deltas for the cost. */
-static void forward(const evaluation_task *t, worker_space *w, size_t b, const uint8_t *bytes, double scale)
+static void forward(const evaluation_task *t, worker_space *w, size_t b, const block_rows *first, double scale)
 {
     const galann_net_view *net = &t->req->net;
     size_t L = net->n_layers - 1;
-    const float *in = w->inputs_f;
-    size_t ld_in = net->sizes[0];
+    const float *in = first->values;
+    size_t ld_in = first->ld;
     for (size_t l = 1; l <= L; l++) {
         size_t rows = net->sizes[l], cols = net->sizes[l - 1];
         const float *theta = t->theta_f + t->offsets[l];
         float *a = w->activations_f + t->unit_offsets[l];
         if (galann_blas_narrow(rows)) {
-            block_rows x = { in, l == 1 ? bytes : NULL, ld_in };
-            narrow_forward(&x, b, theta, rows, cols, l == 1 ? scale : 1.0, a);
+            block_rows x = { in, NULL, ld_in };
+            narrow_forward(l == 1 ? first : &x, b, theta, rows, cols, l == 1 ? scale : 1.0, a);
         } else {
             for (size_t i = 0; i < b; i++) {
                 for (size_t r = 0; r < rows; r++)
@@ -333,7 +329,7 @@ static void score(const evaluation_task *t, worker_space *w, size_t first, size_
 
 /* delta_l and the block's gradient delta_l^T [1, A_{l-1}], for l = L..1,
  * added in double to the chunk's partial. */
-static void backward(const evaluation_task *t, worker_space *w, size_t b, const uint8_t *bytes, double scale,
+static void backward(const evaluation_task *t, worker_space *w, size_t b, const block_rows *first, double scale,
                      int fresh)
 {
     const galann_net_view *net = &t->req->net;
@@ -341,7 +337,7 @@ static void backward(const evaluation_task *t, worker_space *w, size_t b, const 
     for (size_t l = L; l >= 1; l--) {
         size_t rows = net->sizes[l], cols = net->sizes[l - 1];
         float *delta = w->deltas_f + t->unit_offsets[l];
-        const float *in = l == 1 ? w->inputs_f : w->activations_f + t->unit_offsets[l - 1];
+        const float *in = l == 1 ? first->values : w->activations_f + t->unit_offsets[l - 1];
         double *grad = w->block_grad + t->offsets[l];
         for (size_t r = 0; r < rows; r++) {
             double bias = 0.0;
@@ -350,8 +346,8 @@ static void backward(const evaluation_task *t, worker_space *w, size_t b, const 
             grad[r * (cols + 1)] = fresh ? bias : grad[r * (cols + 1)] + bias;
         }
         if (galann_blas_narrow(rows)) {
-            block_rows x = { in, l == 1 ? bytes : NULL, cols };
-            narrow_gradient(&x, b, delta, rows, cols, l == 1 ? scale : 1.0, grad, fresh);
+            block_rows x = { in, NULL, cols };
+            narrow_gradient(l == 1 ? first : &x, b, delta, rows, cols, l == 1 ? scale : 1.0, grad, fresh);
         } else {
             float *delta_t = w->delta_t_f;
             for (size_t r = 0; r < rows; r++) {
@@ -385,10 +381,10 @@ static void backward(const evaluation_task *t, worker_space *w, size_t b, const 
 
 void galann_blas_block_single(const evaluation_task *t, worker_space *w, size_t first, size_t b, int fresh)
 {
-    const uint8_t *bytes;
-    double scale = block_inputs(&t->req->data, &t->req->net, first, b, w->inputs_f, &bytes);
-    forward(t, w, b, bytes, scale);
+    double scale;
+    block_rows x = first_layer_inputs(&t->req->data, &t->req->net, first, b, w->inputs_f, &scale);
+    forward(t, w, b, &x, scale);
     score(t, w, first, b);
     if (t->req->gradient_wanted)
-        backward(t, w, b, bytes, scale, fresh);
+        backward(t, w, b, &x, scale, fresh);
 }
