@@ -44,7 +44,18 @@ static const net_shape small_nets[] = {
 static const net_shape wide_net = { "50-20-7-4", 4, { 50, 20, 7, 4 } };
 static const double lambdas[] = { 0.0, 0.7 };
 #define SMALL_SAMPLES 40
-#define WIDE_SAMPLES 300 /* several blocks of 64, and not a multiple of 64 */
+#define WIDE_SAMPLES 300 /* a block of 256 (blas) and a partial one */
+/* Nets whose layers reach every case of blas's narrow-layer loops on a
+ * CPU with AVX-512 (backends/blas/narrow.h): 16 and 9 outputs (two
+ * groups of rows, the second partial), 2 (the smallest group), inputs
+ * that are not a multiple of 8, and 8 200 inputs (blocks of one sample,
+ * many column tiles, the last one partial). */
+static const net_shape narrow_nets[] = {
+    { "37-16-9-2", 4, { 37, 16, 9, 2 } },
+    { "5-2-3", 3, { 5, 2, 3 } },
+    { "8200-16-3", 3, { 8200, 16, 3 } },
+};
+static const size_t narrow_samples[] = { 300, 300, 5 };
 
 /* ------------------------------------------------------------ helpers */
 
@@ -433,6 +444,13 @@ static void every_backend_agrees_with_reference_on_small_nets(void **state)
         compare_backends_with_reference(&small_nets[t], SMALL_SAMPLES, 500 + 10 * (uint32_t)t);
 }
 
+static void every_backend_agrees_with_reference_on_every_shape_of_narrow_layer(void **state)
+{
+    (void)state;
+    for (size_t t = 0; t < sizeof narrow_nets / sizeof narrow_nets[0]; t++)
+        compare_backends_with_reference(&narrow_nets[t], narrow_samples[t], 800 + 10 * (uint32_t)t);
+}
+
 static void every_backend_agrees_with_reference_on_a_wide_net_over_several_blocks(void **state)
 {
     (void)state;
@@ -678,6 +696,7 @@ int main(void)
         cmocka_unit_test(regularisation_skips_the_bias_column),
         cmocka_unit_test(every_backend_agrees_with_reference_on_small_nets),
         cmocka_unit_test(every_backend_agrees_with_reference_on_a_wide_net_over_several_blocks),
+        cmocka_unit_test(every_backend_agrees_with_reference_on_every_shape_of_narrow_layer),
         cmocka_unit_test(blas_thread_counts_agree_and_repeat_bit_for_bit),
         cmocka_unit_test(saturated_outputs_give_the_finite_analytic_cost),
         cmocka_unit_test(accuracy_is_the_fraction_that_predict_gets_right),

@@ -137,6 +137,82 @@ static void single_gives_the_same_bits_for_any_thread_count(void **state)
     galann_dataset_free(d);
 }
 
+/* Single precision's first layer reads u8 bytes and f32 values where the
+ * dataset keeps them (narrow layers on AVX-512) and f64 values through a
+ * float copy; on nets with odd widths and every size of row group: f32
+ * storage gives f64 storage's bits (the same floats reach the same
+ * products), u8 and f32 are within the single-precision bounds of double,
+ * and 1 and 3 threads give the same bits over several chunks. */
+static void single_reads_every_storage_alike_on_odd_shapes(void **state)
+{
+    (void)state;
+    if (!blas_usable())
+        return;
+    static const size_t shapes[][4] = { { 37, 16, 9, 3 }, { 1, 2, 3, 0 } };
+    for (size_t t = 0; t < 2; t++) {
+        size_t n_layers = shapes[t][3] ? 4 : 3, n = shapes[t][0], m = 1601;
+        uint8_t *pixels = malloc(m * n);
+        float *floats = malloc(m * n * sizeof *floats);
+        double *doubles = malloc(m * n * sizeof *doubles);
+        int32_t *labels = malloc(m * sizeof *labels);
+        assert_non_null(pixels);
+        assert_non_null(floats);
+        assert_non_null(doubles);
+        assert_non_null(labels);
+        uint32_t seed = 99u;
+        for (size_t i = 0; i < m * n; i++) {
+            seed = seed * 1664525u + 1013904223u;
+            pixels[i] = (uint8_t)(seed >> 24);
+            floats[i] = (float)pixels[i] / 255.0f;
+            doubles[i] = (double)floats[i];
+        }
+        for (size_t i = 0; i < m; i++)
+            labels[i] = (int32_t)(i % 3);
+        galann_dataset *u8 = NULL, *f32 = NULL, *f64 = NULL;
+        expect_status(galann_dataset_new_u8(pixels, labels, m, n, 3, 255.0, &u8), GALANN_OK);
+        expect_status(galann_dataset_new_f32(floats, labels, m, n, 3, &f32), GALANN_OK);
+        expect_status(galann_dataset_new(doubles, labels, m, n, 3, &f64), GALANN_OK);
+        galann_model *model = NULL;
+        expect_status(galann_model_new(shapes[t], n_layers, &model), GALANN_OK);
+        expect_status(galann_model_init_random(model, 5), GALANN_OK);
+        size_t p = galann_model_n_params(model);
+        double *a = malloc(p * sizeof *a), *b = malloc(p * sizeof *b), ja, jb;
+        assert_non_null(a);
+        assert_non_null(b);
+        galann_context *one = context_with("blas", GALANN_PRECISION_SINGLE, 1, GALANN_OK);
+        galann_context *three = context_with("blas", GALANN_PRECISION_SINGLE, 3, GALANN_OK);
+        expect_status(galann_cost_gradient(one, model, f32, 1.0, &ja, a, p), GALANN_OK);
+        expect_status(galann_cost_gradient(three, model, f64, 1.0, &jb, b, p), GALANN_OK);
+        assert_true(ja == jb);
+        assert_memory_equal(a, b, p * sizeof *a);
+        galann_dataset *both[] = { u8, f32 };
+        for (int k = 0; k < 2; k++) {
+            expect_status(galann_cost_gradient(one, model, both[k], 1.0, &ja, a, p), GALANN_OK);
+            expect_status(galann_cost_gradient(three, model, both[k], 1.0, &jb, b, p), GALANN_OK);
+            assert_true(ja == jb);
+            assert_memory_equal(a, b, p * sizeof *a);
+            double cost_gap, gradient_gap;
+            compare_at(model, both[k], &cost_gap, &gradient_gap);
+            print_message("net %zu, %s: single vs double cost %.3g, gradient %.3g\n", t, k ? "f32" : "u8", cost_gap,
+                          gradient_gap);
+            assert_true(cost_gap <= 1e-5);
+            assert_true(gradient_gap <= 1e-4);
+        }
+        galann_context_free(one);
+        galann_context_free(three);
+        free(a);
+        free(b);
+        galann_model_free(model);
+        galann_dataset_free(u8);
+        galann_dataset_free(f32);
+        galann_dataset_free(f64);
+        free(pixels);
+        free(floats);
+        free(doubles);
+        free(labels);
+    }
+}
+
 static void precision_is_chosen_refused_and_read_from_the_environment(void **state)
 {
     (void)state;
@@ -183,6 +259,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(single_is_within_1e5_of_double_in_cost_and_1e4_in_gradient),
         cmocka_unit_test(single_gives_the_same_bits_for_any_thread_count),
+        cmocka_unit_test(single_reads_every_storage_alike_on_odd_shapes),
         cmocka_unit_test(precision_is_chosen_refused_and_read_from_the_environment),
     };
     return tests_exit_status(cmocka_run_group_tests(tests, NULL, teardown));

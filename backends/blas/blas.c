@@ -16,9 +16,9 @@
  * processes that starts shares at chunk boundaries.
  *
  * A layer of at most NARROW_ROWS outputs (8 and 3 in 1024-8-3) skips
- * dgemm on a CPU with AVX-512: narrow.c's loops do its two products, and
- * convert.c turns u8 rows into doubles, both vectorised, with sums in a
- * written-out order (docs/performance.md §5.10: an evaluation of the
+ * dgemm on a CPU with AVX-512: the loops of narrow.h's table (narrow.c)
+ * do its two products, and convert.c turns u8 rows into doubles, both
+ * vectorised, with sums in a written-out order (docs/performance.md §5.10: an evaluation of the
  * galaxy data in a third of dgemm's time). Other layers, and every layer
  * elsewhere, go through dgemm with untransposed operands: the weights are
  * transposed once per evaluation and the deltas once per block, which
@@ -58,9 +58,11 @@
 #define MIN_BLOCK 1
 #define MAX_BLOCK 256
 
-/* A_l = g(Theta_l [1; A_{l-1}]) for a block of b samples: the bias column
- * is written first and the product added by dgemm (beta = 1). The output
- * layer keeps z in delta_L for the stable cost. */
+/* A_l = g(Theta_l [1; A_{l-1}]) for a block of b samples: the narrow
+ * loops compute bias + product for a layer of at most NARROW_ROWS
+ * outputs; otherwise the bias column is written first and the product
+ * added by dgemm (beta = 1). The output layer keeps z in delta_L for the
+ * stable cost. */
 static void forward_block(const galann_net_view *net, const evaluation_task *t, worker_space *w, const double *x,
                           size_t ldx, size_t b)
 {
@@ -71,8 +73,9 @@ static void forward_block(const galann_net_view *net, const evaluation_task *t, 
         size_t rows = net->sizes[l], cols = net->sizes[l - 1];
         const double *theta = net->theta + t->offsets[l];
         double *a = w->activations + t->unit_offsets[l];
-        if (galann_blas_narrow(rows)) {
-            galann_blas_narrow_forward(in, ld_in, b, theta, rows, cols, a, w->narrow_scratch);
+        const galann_narrow_kernels *narrow = narrow_for(t->state, rows);
+        if (narrow) {
+            narrow->forward(in, ld_in, b, theta, rows, cols, a, w->narrow_scratch);
         } else {
             for (size_t i = 0; i < b; i++) {
                 for (size_t r = 0; r < rows; r++)
@@ -131,11 +134,12 @@ static void deltas_below(const double *delta, size_t b, const double *theta, siz
     for (size_t i = 0; i < b; i++) {
         const double *d = delta + i * rows;
         double *out = below + i * cols;
-        for (size_t c = 0; c < cols; c++) {
-            double s = 0.0;
-            for (size_t r = 0; r < rows; r++)
-                s += d[r] * theta[r * (cols + 1) + 1 + c];
-            out[c] = s;
+        for (size_t c = 0; c < cols; c++)
+            out[c] = 0.0;
+        for (size_t r = 0; r < rows; r++) {
+            const double *w = theta + r * (cols + 1) + 1;
+            for (size_t c = 0; c < cols; c++)
+                out[c] += d[r] * w[c];
         }
     }
 }
@@ -153,7 +157,7 @@ static void backward_block(const galann_net_view *net, const evaluation_task *t,
         const double *in = l == 1 ? x : w->activations + t->unit_offsets[l - 1];
         size_t ld_in = l == 1 ? ldx : cols;
         double *grad = w->block_grad + t->offsets[l];
-        int narrow = galann_blas_narrow(rows);
+        const galann_narrow_kernels *narrow = narrow_for(t->state, rows);
         /* delta_l^T (s_l x b) first for dgemm: see the file comment */
         double *delta_t = w->delta_t;
         for (size_t r = 0; r < rows; r++) {
@@ -166,7 +170,7 @@ static void backward_block(const galann_net_view *net, const evaluation_task *t,
             grad[r * (cols + 1)] = fresh ? bias : grad[r * (cols + 1)] + bias;
         }
         if (narrow)
-            galann_blas_narrow_gradient(in, ld_in, b, delta, rows, cols, grad, fresh);
+            narrow->gradient(in, ld_in, b, delta, rows, cols, grad, fresh);
         else
             t->dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)cols, (int)b, 1.0, delta_t, (int)b,
                      in, (int)ld_in, fresh ? 0.0 : 1.0, grad + 1, (int)(cols + 1));
@@ -208,8 +212,9 @@ static void evaluate_chunk(const evaluation_task *t, worker_space *w, galann_exa
             continue;
         }
         const double *x = stored ? stored + i * n : w->inputs;
-        if (req->data.storage == GALANN_STORAGE_U8)
-            galann_blas_u8_rows(&req->data, i, b, t->u8_by_arithmetic, w->inputs);
+        if (t->u8_by_arithmetic)
+            t->state->narrow->u8_rows((const uint8_t *)req->data.features + i * n, b * n, req->data.divisor,
+                                      w->inputs);
         else if (!stored)
             galann_data_view_rows(&req->data, i, b, w->inputs);
         forward_block(&req->net, t, w, x, n, b);
@@ -343,8 +348,7 @@ static int reserve_inputs(blas_state *s, size_t values)
  * CPU with AVX-512), kept across evaluations. */
 static int reserve_scratch(blas_state *s, size_t block)
 {
-    size_t bytes = galann_blas_narrow_scratch_bytes(block);
-    bytes = (bytes + 63) / 64 * 64;
+    size_t bytes = s->narrow->scratch_bytes(block);
     if (bytes <= s->scratch_capacity)
         return GALANN_OK;
     for (int i = 0; i < s->threads; i++) {
@@ -481,7 +485,8 @@ static int blas_evaluate(void *state, const galann_eval_request *req)
     t.req = req;
     t.dgemm = s->dgemm;
     t.block = choose_block(net);
-    t.u8_by_arithmetic = !s->single && galann_blas_u8_by_arithmetic(&req->data);
+    t.u8_by_arithmetic = !s->single && s->narrow && req->data.storage == GALANN_STORAGE_U8 &&
+                         s->narrow->u8_exact(req->data.u8_values, req->data.divisor);
     size_t params = 0, units = 0;
     t.offsets[0] = 0;
     t.unit_offsets[0] = 0;
@@ -497,7 +502,7 @@ static int blas_evaluate(void *state, const galann_eval_request *req)
     int status = reserve_workers(s, net->n_params, units * t.block);
     if (status == GALANN_OK && !s->single && !galann_data_view_f64(&req->data))
         status = reserve_inputs(s, t.block * req->data.n);
-    if (status == GALANN_OK && !s->single && galann_blas_narrow_available())
+    if (status == GALANN_OK && !s->single && s->narrow)
         status = reserve_scratch(s, t.block);
     if (status == GALANN_OK && s->single)
         status = reserve_single(s, t.block * req->data.n, units * t.block, widest);
@@ -584,6 +589,7 @@ static int blas_create(const galann_backend_config *cfg, void **state)
         return galann_error_set(GALANN_ERR_NOMEM, "blas backend: out of memory");
     s->dgemm = cblas.dgemm;
     s->sgemm = cblas.sgemm;
+    s->narrow = galann_blas_narrow_kernels();
     /* a CPU has double precision: "any" means double */
     s->single = cfg->precision == GALANN_PRECISION_SINGLE;
     status = thread_pool_new(cfg->threads, &s->pool);

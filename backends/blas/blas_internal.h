@@ -2,7 +2,8 @@
  * blas_internal.h -- what the blas backend's files share: the per-worker
  * work space, the backend state and one evaluation's task. blas.c runs an
  * evaluation (chunks, workers, exact sums) and computes a block in double;
- * single.c computes a block in single precision.
+ * single.c computes a block in single precision; both hand narrow layers
+ * to this CPU's table of narrow.h when there is one.
  */
 #ifndef GALANN_BLAS_INTERNAL_H
 #define GALANN_BLAS_INTERNAL_H
@@ -13,17 +14,11 @@
 
 #include "backend.h"
 #include "cblas_loader.h"
+#include "narrow.h"
 #include "thread_pool.h"
 
 /* Deeper networks than this are refused rather than allocated per call. */
 #define MAX_LAYERS 64
-/* Layers with at most this many outputs skip the gemm on a CPU with
- * AVX-512 (narrow.c in double, single.c in single precision). */
-#define NARROW_ROWS 16
-/* The functions compiled for AVX-512 (its foundation, and the byte and
- * 128/256-bit forms every AVX-512 server CPU has), called only when
- * galann_blas_narrow_available() says the CPU runs them. */
-#define AVX512_TARGET __attribute__((target("avx512f,avx512bw,avx512vl")))
 
 typedef struct worker_space {
     galann_exact_sum *sums; /* the chunks this worker ran: gradient, then cost */
@@ -32,7 +27,7 @@ typedef struct worker_space {
     double *deltas;      /* same layout */
     double *delta_t;     /* one layer's deltas transposed: s_l x block */
     double *inputs;      /* a block of u8 or f32 rows as doubles: block x n */
-    void *narrow_scratch; /* narrow.c's partial sums, 64-byte aligned */
+    void *narrow_scratch; /* the narrow forward product's partial sums, 64-byte aligned */
     /* single precision (GALANN_PRECISION_SINGLE): the same roles in float,
      * and one layer's block gradient before it is added in double */
     float *inputs_f, *activations_f, *deltas_f, *delta_t_f, *grad_f;
@@ -45,6 +40,7 @@ typedef struct worker_space {
 typedef struct blas_state {
     galann_dgemm_fn *dgemm; /* CBLAS's cblas_dgemm */
     galann_sgemm_fn *sgemm; /* and cblas_sgemm */
+    const galann_narrow_kernels *narrow; /* this CPU's narrow-layer loops, or NULL */
     int single;             /* GALANN_PRECISION_SINGLE */
     thread_pool *pool;
     int threads;
@@ -70,7 +66,7 @@ typedef struct evaluation_task {
     const double *weights_t;         /* Theta_l[:, 1:]^T for every layer, s_{l-1} x s_l */
     const float *theta_f;            /* single: theta as floats */
     const float *weights_t_f;        /* single: weights_t as floats */
-    int u8_by_arithmetic;            /* double, u8 data: convert.c's way */
+    int u8_by_arithmetic;            /* double, u8 data: the narrow table's u8_rows */
     size_t weight_offsets[MAX_LAYERS];
     size_t offsets[MAX_LAYERS];      /* where Theta_l starts in theta */
     size_t unit_offsets[MAX_LAYERS]; /* where layer l starts in a block's activations */
@@ -78,29 +74,12 @@ typedef struct evaluation_task {
 } evaluation_task;
 
 
-/* Whether this CPU runs narrow.c's loops (AVX-512), and whether a layer
- * of rows outputs uses them. */
-int galann_blas_narrow_available(void);
-int galann_blas_narrow(size_t rows);
-/* The bytes of scratch galann_blas_narrow_forward needs for a block. */
-size_t galann_blas_narrow_scratch_bytes(size_t block);
-/* z[i][r] = Theta[r][0] + sum_j x[i][j] Theta[r][1 + j] for the block's
- * b samples (x row i at x + i ldx; theta row-major, cols + 1 per row; z
- * b x rows). scratch: 64-byte aligned, of the size above. */
-void galann_blas_narrow_forward(const double *x, size_t ldx, size_t b, const double *theta, size_t rows,
-                                size_t cols, double *z, void *scratch);
-/* grad[r][1 + j] = sum_i delta[i][r] x[i][j] over the block's samples in
- * order (fresh), or that sum added to it; grad row-major, cols + 1 per
- * row, delta b x rows. */
-void galann_blas_narrow_gradient(const double *x, size_t ldx, size_t b, const double *delta, size_t rows,
-                                 size_t cols, double *grad, int fresh);
-
-/* Whether u8 rows convert by arithmetic (convert.c): AVX-512, and the
- * corrected quotient equals the dataset's table for every byte. */
-int galann_blas_u8_by_arithmetic(const galann_data_view *v);
-/* u8 rows [first, first + count) as doubles, exactly the dataset's table
- * values; arithmetic: what galann_blas_u8_by_arithmetic said. */
-void galann_blas_u8_rows(const galann_data_view *v, size_t first, size_t count, int arithmetic, double *out);
+/* The narrow-layer loops for a layer of rows outputs, or NULL: dgemm or
+ * sgemm then. */
+static inline const galann_narrow_kernels *narrow_for(const blas_state *s, size_t rows)
+{
+    return rows <= NARROW_ROWS ? s->narrow : NULL;
+}
 
 /* One block of b samples in single precision: the forward pass, the cost
  * terms (in double, into w->chunk_cost), outputs and correct predictions,

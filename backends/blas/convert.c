@@ -1,6 +1,7 @@
 /*
  * convert.c -- a block of u8 rows to doubles for the blas backend's double
- * precision, exactly and vectorised: the same numbers as the dataset's
+ * precision, exactly and vectorised on AVX-512 (x86 builds; narrow.h's
+ * table, u8_exact and u8_rows): the same numbers as the dataset's
  * table, value[p] = (double)p / divisor, so u8 data and the f64 data of the
  * same pixels keep giving the same bits.
  *
@@ -13,11 +14,11 @@
  * the divisor is 255 (and for every other divisor tried: two million,
  * integers and powers of two times random mantissas over the whole
  * exponent range). Whether it does for this divisor is checked against
- * the table for all 256 bytes before it is used
- * (galann_blas_u8_by_arithmetic); where it does not, and without AVX-512,
- * the table loop of the core (galann_data_view_rows). (Converting inside
+ * the table for all 256 bytes before it is used (u8_exact); where it does
+ * not, and without AVX-512, blas.c uses the table loop of the core
+ * (galann_data_view_rows). (Converting inside
  * the first layer's product instead, and storing the doubles there for
- * the gradient, measured slower: 1.99 against 1.82 ms per evaluation of
+ * the gradient, measured slower: 1.99 against 1.84 ms per evaluation of
  * the galaxy data. The product is bound by its FMAs, and the conversion's
  * three more per vector went onto the same ports.)
  */
@@ -25,7 +26,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "blas_internal.h"
+#include "narrow.h"
 
 /* Doubles per vector. */
 #define LANES 8
@@ -41,7 +42,7 @@ AVX512_TARGET static inline __m512d quotient(const uint8_t *p, __mmask8 m, __m51
     return _mm512_fmadd_pd(remainder, inverse, q);
 }
 
-AVX512_TARGET static int arithmetic_is_exact(const double *table, double divisor)
+AVX512_TARGET int galann_narrow_u8_exact(const double *table, double divisor)
 {
     uint8_t all[256];
     for (int p = 0; p < 256; p++)
@@ -56,7 +57,7 @@ AVX512_TARGET static int arithmetic_is_exact(const double *table, double divisor
     return 1;
 }
 
-AVX512_TARGET static void rows_by_arithmetic(const uint8_t *bytes, size_t values, double divisor, double *out)
+AVX512_TARGET void galann_narrow_u8_rows(const uint8_t *bytes, size_t values, double divisor, double *out)
 {
     __m512d d = _mm512_set1_pd(divisor), inverse = _mm512_set1_pd(1.0 / divisor);
     for (size_t i = 0; i < values; i += LANES) {
@@ -64,21 +65,4 @@ AVX512_TARGET static void rows_by_arithmetic(const uint8_t *bytes, size_t values
         __mmask8 m = left >= LANES ? (__mmask8)0xff : (__mmask8)((1u << left) - 1u);
         _mm512_mask_storeu_pd(out + i, m, quotient(bytes + i, m, d, inverse));
     }
-}
-
-int galann_blas_u8_by_arithmetic(const galann_data_view *v)
-{
-    if (v->storage != GALANN_STORAGE_U8 || !galann_blas_narrow_available())
-        return 0;
-    return arithmetic_is_exact(v->u8_values, v->divisor);
-}
-
-void galann_blas_u8_rows(const galann_data_view *v, size_t first, size_t count, int arithmetic, double *out)
-{
-    if (!arithmetic) {
-        galann_data_view_rows(v, first, count, out);
-        return;
-    }
-    const uint8_t *bytes = (const uint8_t *)v->features + first * v->n;
-    rows_by_arithmetic(bytes, count * v->n, v->divisor, out);
 }

@@ -1,7 +1,9 @@
 /*
  * narrow.c -- the blas backend's products for narrow layers in double
- * precision, on a CPU with AVX-512: a layer of at most NARROW_ROWS
- * outputs (8 and 3 in 1024-8-3) skips cblas_dgemm.
+ * precision, on a CPU with AVX-512 (x86 builds), and the table of
+ * narrow.h that offers them, with narrow_single.c's and convert.c's, to a
+ * CPU that runs them: a layer of at most NARROW_ROWS outputs (8 and 3 in
+ * 1024-8-3) then skips cblas_dgemm.
  *
  * A 32 x 1024 x 8 product is too small for a BLAS to pay for its packing
  * and calls; the 1024-8-3 network spends nearly all its FLOPs in two
@@ -33,7 +35,7 @@
 #include <immintrin.h>
 #include <stddef.h>
 
-#include "blas_internal.h"
+#include "narrow.h"
 
 /* Doubles per vector. */
 #define LANES 8
@@ -41,20 +43,10 @@
  * weight vector fit AVX-512's 32 registers. */
 #define GROUP 8
 /* Columns per tile of the forward product: 8 rows x 256 doubles = 16 KiB
- * of weights, half of the smallest L1 with AVX-512. */
+ * of weights, half of the smallest L1 with AVX-512. A whole number of
+ * vectors, so a column keeps its lane from tile to tile. */
 #define TILE 256
-
-int galann_blas_narrow_available(void)
-{
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512vl");
-}
-
-int galann_blas_narrow(size_t rows)
-{
-    return rows <= NARROW_ROWS && galann_blas_narrow_available();
-}
+_Static_assert(TILE % LANES == 0, "a tile is a whole number of vectors");
 
 /* The lanes to use of the vector starting at column j of cols. */
 AVX512_TARGET static inline __mmask8 lanes_at(size_t j, size_t cols)
@@ -71,13 +63,6 @@ AVX512_TARGET static inline double lanes_sum(__m512d v)
     return _mm_cvtsd_f64(_mm_add_sd(two, _mm_unpackhi_pd(two, two)));
 }
 
-/* Row g of the group starting at r0, past the last row the last again
- * (computed, never stored). */
-static inline size_t group_row(size_t r0, int g, size_t rows)
-{
-    return r0 + (size_t)g < rows ? r0 + (size_t)g : rows - 1;
-}
-
 /* One tile, columns [j0, j1), of the partial dot products of samples
  * (i, i + S - 1) with the G rows of the group at r0; partial[s][g] are
  * the running lane sums, in and out. */
@@ -88,7 +73,7 @@ forward_tile(const double *x, size_t ldx, size_t i, int S, const double *theta, 
     const double *w[GROUP];
     __m512d acc[2][GROUP];
     for (int g = 0; g < G; g++) {
-        w[g] = theta + group_row(r0, g, rows) * (cols + 1) + 1;
+        w[g] = theta + galann_narrow_group_row(r0, g, rows) * (cols + 1) + 1;
         for (int s = 0; s < S; s++)
             acc[s][g] = partial[s * GROUP + g];
     }
@@ -136,8 +121,8 @@ forward_groups(const double *x, size_t ldx, size_t b, const double *theta, size_
     }
 }
 
-AVX512_TARGET void galann_blas_narrow_forward(const double *x, size_t ldx, size_t b, const double *theta, size_t rows,
-                                              size_t cols, double *z, void *scratch)
+AVX512_TARGET static void forward(const double *x, size_t ldx, size_t b, const double *theta, size_t rows,
+                                  size_t cols, double *z, void *scratch)
 {
     __m512d *partial = scratch;
     if (rows <= 2)
@@ -148,9 +133,10 @@ AVX512_TARGET void galann_blas_narrow_forward(const double *x, size_t ldx, size_
         forward_groups(x, ldx, b, theta, rows, cols, z, partial, GROUP);
 }
 
-size_t galann_blas_narrow_scratch_bytes(size_t block)
+/* pairs of samples x 2 x GROUP vectors (a multiple of 64 bytes) */
+static size_t scratch_bytes(size_t block)
 {
-    return ((block + 1) / 2) * 2 * GROUP * sizeof(__m512d) + 64;
+    return ((block + 1) / 2) * 2 * GROUP * sizeof(__m512d);
 }
 
 /* The block's gradient for rows in groups of G. */
@@ -164,7 +150,7 @@ gradient_groups(const double *x, size_t ldx, size_t b, const double *delta, size
             size_t dr[GROUP];
             __m512d acc0[GROUP], acc1[GROUP];
             for (int g = 0; g < G; g++) {
-                dr[g] = group_row(r0, g, rows);
+                dr[g] = galann_narrow_group_row(r0, g, rows);
                 acc0[g] = _mm512_setzero_pd();
                 acc1[g] = _mm512_setzero_pd();
             }
@@ -192,9 +178,8 @@ gradient_groups(const double *x, size_t ldx, size_t b, const double *delta, size
     }
 }
 
-AVX512_TARGET void galann_blas_narrow_gradient(const double *x, size_t ldx, size_t b,
-                                                                    const double *delta, size_t rows, size_t cols,
-                                                                    double *grad, int fresh)
+AVX512_TARGET static void gradient(const double *x, size_t ldx, size_t b, const double *delta, size_t rows,
+                                   size_t cols, double *grad, int fresh)
 {
     if (rows <= 2)
         gradient_groups(x, ldx, b, delta, rows, cols, grad, fresh, 2);
@@ -202,4 +187,22 @@ AVX512_TARGET void galann_blas_narrow_gradient(const double *x, size_t ldx, size
         gradient_groups(x, ldx, b, delta, rows, cols, grad, fresh, 4);
     else
         gradient_groups(x, ldx, b, delta, rows, cols, grad, fresh, GROUP);
+}
+
+static const galann_narrow_kernels avx512 = {
+    .scratch_bytes = scratch_bytes,
+    .forward = forward,
+    .gradient = gradient,
+    .forward_f32 = galann_narrow_forward_f32,
+    .gradient_f32 = galann_narrow_gradient_f32,
+    .u8_exact = galann_narrow_u8_exact,
+    .u8_rows = galann_narrow_u8_rows,
+};
+
+const galann_narrow_kernels *galann_blas_narrow_kernels(void)
+{
+    __builtin_cpu_init();
+    int runs = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512vl");
+    return runs ? &avx512 : NULL;
 }
