@@ -84,6 +84,11 @@ static int open_model_and_data(const cli_args *a, loaded *l, int labels_required
                 a->command);
         return EXIT_USAGE;
     }
+    /* the backend first: a bad --backend, --threads or --precision is
+     * the only error reported, before any file is read */
+    rc = distributed_agree(open_context(a, &l->ctx));
+    if (rc != EXIT_OK)
+        return rc;
     if (galann_model_load(model, &l->model) != GALANN_OK)
         return distributed_agree(runtime_error(a, "cannot load the model"));
     /* the data is scaled with the divisor the model was trained with */
@@ -101,8 +106,6 @@ static int open_model_and_data(const cli_args *a, loaded *l, int labels_required
     /* the data may use fewer classes than the model knows */
     size_t k = galann_model_layer_size(l->model, galann_model_n_layers(l->model) - 1);
     rc = widen_dataset_labels(a, &l->data, k);
-    if (rc == EXIT_OK)
-        rc = distributed_agree(open_context(a, &l->ctx));
     return rc == EXIT_OK ? distributed_attach(a, l->ctx) : rc;
 }
 

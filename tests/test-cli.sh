@@ -204,6 +204,13 @@ run 1 "an unknown --backend fails" train --backend nosuch
 check "the error names the unknown backend" has "$WORK/err" 'unknown backend "nosuch"'
 check "nothing is said about the synthetic data before the unknown backend" \
     test ! -s "$WORK/out" -a "$(grep -ci synthetic "$WORK/err")" -eq 0
+run 1 "predict with an unknown --backend fails" predict --model "$WORK/no-such.model" --data "$WORK/no-such.csv" \
+    --backend nosuch
+check "predict names the unknown backend before any missing file" has "$WORK/err" 'unknown backend "nosuch"'
+check "predict says nothing about the files it did not read" test "$(grep -c 'no-such' "$WORK/err")" -eq 0
+run 1 "eval with an unknown --backend fails" eval --model "$WORK/no-such.model" --data "$WORK/no-such.csv" \
+    --backend nosuch
+check "eval names the unknown backend before any missing file" has "$WORK/err" 'unknown backend "nosuch"'
 run 2 "an unknown --precision is a usage error" train --precision bogus
 check "nothing is said about the synthetic data before the bad precision" \
     test ! -s "$WORK/out" -a "$(grep -ci synthetic "$WORK/err")" -eq 0
