@@ -135,6 +135,7 @@ static void single_products_equal_a_plain_computation_from_floats_and_bytes(void
             size_t cols = widths[wi], rows = row_counts[ri], b = 5;
             uint64_t seed = cols * 7919u + rows;
             uint8_t *bytes = zeroed(b * cols);
+            double *doubles = zeroed(b * cols * sizeof *doubles);
             float *values = zeroed(b * cols * sizeof *values), *theta = zeroed(rows * (cols + 1) * sizeof *theta);
             float *z = zeroed(b * rows * sizeof *z), *delta = zeroed(b * rows * sizeof *delta);
             double *grad = zeroed(rows * (cols + 1) * sizeof *grad);
@@ -142,14 +143,17 @@ static void single_products_equal_a_plain_computation_from_floats_and_bytes(void
                 bytes[i] = (uint8_t)(seed >> 56);
                 next_value(&seed);
                 values[i] = (float)bytes[i] / 255.0f;
+                doubles[i] = (double)bytes[i] / 255.0;
             }
             for (size_t i = 0; i < rows * (cols + 1); i++)
                 theta[i] = (float)next_value(&seed);
             for (size_t i = 0; i < b * rows; i++)
                 delta[i] = (float)next_value(&seed);
-            for (int from_bytes = 0; from_bytes <= 1; from_bytes++) {
-                block_rows x = { values, from_bytes ? bytes : NULL, cols };
-                double scale = from_bytes ? 1.0 / 255.0 : 1.0;
+            /* kind 0: floats, 1: bytes, 2: doubles */
+            for (int kind = 0; kind <= 2; kind++) {
+                block_rows x = { .values = values, .bytes = kind == 1 ? bytes : NULL,
+                                 .doubles = kind == 2 ? doubles : NULL, .ld = cols };
+                double scale = kind == 1 ? 1.0 / 255.0 : 1.0;
                 k->forward_f32(&x, b, theta, rows, cols, scale, z);
                 k->gradient_f32(&x, b, delta, rows, cols, scale, grad, 1);
                 for (size_t i = 0; i < b; i++) {
@@ -161,7 +165,7 @@ static void single_products_equal_a_plain_computation_from_floats_and_bytes(void
                             size += fabs(p);
                         }
                         if (!(fabs(z[i * rows + r] - want) <= 4e-6 * size))
-                            fail_msg("forward_f32 (bytes %d), %zu x %zu: z[%zu][%zu] = %.9g, want %.9g", from_bytes,
+                            fail_msg("forward_f32 (kind %d), %zu x %zu: z[%zu][%zu] = %.9g, want %.9g", kind,
                                      rows, cols, i, r, (double)z[i * rows + r], want);
                     }
                 }
@@ -174,12 +178,13 @@ static void single_products_equal_a_plain_computation_from_floats_and_bytes(void
                             size += fabs(p);
                         }
                         if (!(fabs(grad[r * (cols + 1) + 1 + j] - want) <= 4e-6 * size))
-                            fail_msg("gradient_f32 (bytes %d), %zu x %zu: [%zu][%zu] = %.9g, want %.9g", from_bytes,
+                            fail_msg("gradient_f32 (kind %d), %zu x %zu: [%zu][%zu] = %.9g, want %.9g", kind,
                                      rows, cols, r, j, grad[r * (cols + 1) + 1 + j], want);
                     }
                 }
             }
             free(bytes);
+            free(doubles);
             free(values);
             free(theta);
             free(z);
@@ -263,8 +268,9 @@ static void no_loop_reads_past_the_last_value(void **state)
     k->forward(x, cols, b, theta, rows, cols, z, scratch);
     k->gradient(x, cols, b, delta, rows, cols, grad, 1);
     k->u8_rows(bytes, b * cols, 255.0, converted);
-    for (int from_bytes = 0; from_bytes <= 1; from_bytes++) {
-        block_rows rows_in = { values, from_bytes ? bytes : NULL, cols };
+    for (int kind = 0; kind <= 2; kind++) {
+        block_rows rows_in = { .values = values, .bytes = kind == 1 ? bytes : NULL,
+                               .doubles = kind == 2 ? x : NULL, .ld = cols };
         k->forward_f32(&rows_in, b, theta_f, rows, cols, 1.0, z_f);
         k->gradient_f32(&rows_in, b, delta_f, rows, cols, 1.0, grad, 1);
     }

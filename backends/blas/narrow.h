@@ -20,11 +20,13 @@
 /* Layers with at most this many outputs use the table's products. */
 #define NARROW_ROWS 16
 
-/* A block's first-layer inputs in single precision: floats, or u8 bytes
- * (then values is unused), row i at i * ld. */
+/* A block's first-layer inputs in single precision, row i at i * ld:
+ * floats (values), or, when one of them is set, u8 bytes or doubles,
+ * which the loops turn into floats in registers. */
 typedef struct block_rows {
     const float *values;
     const uint8_t *bytes;
+    const double *doubles;
     size_t ld;
 } block_rows;
 

@@ -13,9 +13,10 @@
  * is written out (lane by lane in column order, then a fixed tree; over
  * samples in order), with fused multiply-adds: the same bits for any
  * thread count. The first layer's inputs are read where the dataset keeps
- * them: f32 values as they are, u8 bytes turned into floats (exactly) in
- * registers by both products, whose sums are then multiplied by
- * 1 / divisor: no float copy of the block is written.
+ * them: f32 values as they are, f64 values rounded to floats and u8 bytes
+ * turned into floats (exactly) in registers by both products (the sums
+ * of bytes are then multiplied by 1 / divisor): no float copy of the
+ * block is written.
  */
 #include <immintrin.h>
 #include <stddef.h>
@@ -45,25 +46,39 @@ AVX512_TARGET static inline float lanes_sum(__m512 v)
     return _mm_cvtss_f32(_mm_add_ss(two, _mm_shuffle_ps(two, two, 1)));
 }
 
+/* What a block's rows hold (block_rows), a constant of each inlined copy
+ * of the loops. */
+#define ROWS_OF_FLOATS 0
+#define ROWS_OF_BYTES 1
+#define ROWS_OF_DOUBLES 2
+
 /* The vector of row i's inputs at column j (lanes m, the rest 0): bytes
- * become floats on the way (exact), in registers, so a u8 block is never
- * written out as floats. The loads are masked: never past the dataset's
- * end. */
+ * become floats exactly, doubles are rounded to nearest (as a cast
+ * rounds them), both in registers, so no float copy of the block is
+ * written. The loads are masked: never past the dataset's end. */
 AVX512_TARGET static inline __attribute__((always_inline)) __m512
-row_vector(const block_rows *x, int from_bytes, size_t i, size_t j, __mmask16 m)
+row_vector(const block_rows *x, int kind, size_t i, size_t j, __mmask16 m)
 {
-    if (!from_bytes)
-        return _mm512_maskz_loadu_ps(m, x->values + i * x->ld + j);
-    __m128i bytes = _mm_maskz_loadu_epi8(m, x->bytes + i * x->ld + j);
-    return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(bytes));
+    if (kind == ROWS_OF_BYTES) {
+        __m128i bytes = _mm_maskz_loadu_epi8(m, x->bytes + i * x->ld + j);
+        return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(bytes));
+    }
+    if (kind == ROWS_OF_DOUBLES) {
+        const double *at = x->doubles + i * x->ld + j;
+        __m256 low = _mm512_cvtpd_ps(_mm512_maskz_loadu_pd((__mmask8)(m & 0xff), at));
+        __m256 high = _mm512_cvtpd_ps(_mm512_maskz_loadu_pd((__mmask8)(m >> 8), at + LANES / 2));
+        __m512d both = _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(low)), _mm256_castps_pd(high), 1);
+        return _mm512_castpd_ps(both);
+    }
+    return _mm512_maskz_loadu_ps(m, x->values + i * x->ld + j);
 }
 
 /* z[i][r] = bias_r + scale sum_j x[i][j] W[r][j] for samples i .. i+S-1
  * (S 1 or 2) and the G rows of the group at r0 (constants of each inlined
- * copy, as from_bytes): one vector of partial dot products per (sample,
+ * copy, as kind): one vector of partial dot products per (sample,
  * row), each lane in column order, then the fixed tree. */
 AVX512_TARGET static inline __attribute__((always_inline)) void
-forward_samples(const block_rows *x, int from_bytes, size_t i, int S, const float *theta, size_t rows, size_t cols,
+forward_samples(const block_rows *x, int kind, size_t i, int S, const float *theta, size_t rows, size_t cols,
                 size_t r0, int G, double scale, float *z)
 {
     const float *w[GROUP];
@@ -77,7 +92,7 @@ forward_samples(const block_rows *x, int from_bytes, size_t i, int S, const floa
         __mmask16 m = lanes_at(j, cols);
         __m512 xv[2];
         for (int s = 0; s < S; s++)
-            xv[s] = row_vector(x, from_bytes, i + (size_t)s, j, m);
+            xv[s] = row_vector(x, kind, i + (size_t)s, j, m);
         for (int g = 0; g < G; g++) {
             __m512 wv = _mm512_maskz_loadu_ps(m, w[g] + j);
             for (int s = 0; s < S; s++)
@@ -100,14 +115,14 @@ forward_samples(const block_rows *x, int from_bytes, size_t i, int S, const floa
 
 /* The forward product for rows in groups of G, two samples at a time. */
 AVX512_TARGET static inline __attribute__((always_inline)) void
-forward_groups(const block_rows *x, int from_bytes, size_t b, const float *theta, size_t rows, size_t cols,
+forward_groups(const block_rows *x, int kind, size_t b, const float *theta, size_t rows, size_t cols,
                double scale, float *z, int G)
 {
     for (size_t r0 = 0; r0 < rows; r0 += (size_t)G) {
         for (size_t i = 0; i + 1 < b; i += 2)
-            forward_samples(x, from_bytes, i, 2, theta, rows, cols, r0, G, scale, z);
+            forward_samples(x, kind, i, 2, theta, rows, cols, r0, G, scale, z);
         if (b % 2)
-            forward_samples(x, from_bytes, b - 1, 1, theta, rows, cols, r0, G, scale, z);
+            forward_samples(x, kind, b - 1, 1, theta, rows, cols, r0, G, scale, z);
     }
 }
 
@@ -116,7 +131,7 @@ forward_groups(const block_rows *x, int from_bytes, size_t b, const float *theta
  * at grad + r (cols + 1) + 1; fresh: stored instead); rows in groups of G,
  * two vectors of columns at a time. */
 AVX512_TARGET static inline __attribute__((always_inline)) void
-gradient_groups(const block_rows *x, int from_bytes, size_t b, const float *delta, size_t rows, size_t cols,
+gradient_groups(const block_rows *x, int kind, size_t b, const float *delta, size_t rows, size_t cols,
                 double scale, double *grad, int fresh, int G)
 {
     for (size_t j = 0; j < cols; j += 2 * LANES) {
@@ -130,8 +145,8 @@ gradient_groups(const block_rows *x, int from_bytes, size_t b, const float *delt
                 acc[1][g] = _mm512_setzero_ps();
             }
             for (size_t i = 0; i < b; i++) {
-                __m512 x0 = row_vector(x, from_bytes, i, j, m[0]);
-                __m512 x1 = m[1] ? row_vector(x, from_bytes, i, j + LANES, m[1]) : _mm512_setzero_ps();
+                __m512 x0 = row_vector(x, kind, i, j, m[0]);
+                __m512 x1 = m[1] ? row_vector(x, kind, i, j + LANES, m[1]) : _mm512_setzero_ps();
                 const float *d = delta + i * rows;
                 for (int g = 0; g < G; g++) {
                     __m512 dv = _mm512_set1_ps(d[dr[g]]);
@@ -157,33 +172,50 @@ gradient_groups(const block_rows *x, int from_bytes, size_t b, const float *delt
     }
 }
 
-/* The two products (narrow.h), a copy per group size and input type. */
+/* The forward product for rows in groups of G, for each kind of rows. */
+AVX512_TARGET static inline __attribute__((always_inline)) void
+forward_rows(const block_rows *x, size_t b, const float *theta, size_t rows, size_t cols, double scale, float *z,
+             int G)
+{
+    if (x->bytes)
+        forward_groups(x, ROWS_OF_BYTES, b, theta, rows, cols, scale, z, G);
+    else if (x->doubles)
+        forward_groups(x, ROWS_OF_DOUBLES, b, theta, rows, cols, scale, z, G);
+    else
+        forward_groups(x, ROWS_OF_FLOATS, b, theta, rows, cols, scale, z, G);
+}
+
+AVX512_TARGET static inline __attribute__((always_inline)) void
+gradient_rows(const block_rows *x, size_t b, const float *delta, size_t rows, size_t cols, double scale, double *grad,
+              int fresh, int G)
+{
+    if (x->bytes)
+        gradient_groups(x, ROWS_OF_BYTES, b, delta, rows, cols, scale, grad, fresh, G);
+    else if (x->doubles)
+        gradient_groups(x, ROWS_OF_DOUBLES, b, delta, rows, cols, scale, grad, fresh, G);
+    else
+        gradient_groups(x, ROWS_OF_FLOATS, b, delta, rows, cols, scale, grad, fresh, G);
+}
+
+/* The two products (narrow.h), a copy per group size and kind of rows. */
 AVX512_TARGET void galann_narrow_forward_f32(const block_rows *x, size_t b, const float *theta, size_t rows,
                                              size_t cols, double scale, float *z)
 {
-    int from_bytes = x->bytes != NULL;
     if (rows <= 2)
-        from_bytes ? forward_groups(x, 1, b, theta, rows, cols, scale, z, 2)
-                   : forward_groups(x, 0, b, theta, rows, cols, scale, z, 2);
+        forward_rows(x, b, theta, rows, cols, scale, z, 2);
     else if (rows <= 4)
-        from_bytes ? forward_groups(x, 1, b, theta, rows, cols, scale, z, 4)
-                   : forward_groups(x, 0, b, theta, rows, cols, scale, z, 4);
+        forward_rows(x, b, theta, rows, cols, scale, z, 4);
     else
-        from_bytes ? forward_groups(x, 1, b, theta, rows, cols, scale, z, GROUP)
-                   : forward_groups(x, 0, b, theta, rows, cols, scale, z, GROUP);
+        forward_rows(x, b, theta, rows, cols, scale, z, GROUP);
 }
 
 AVX512_TARGET void galann_narrow_gradient_f32(const block_rows *x, size_t b, const float *delta, size_t rows,
                                               size_t cols, double scale, double *grad, int fresh)
 {
-    int from_bytes = x->bytes != NULL;
     if (rows <= 2)
-        from_bytes ? gradient_groups(x, 1, b, delta, rows, cols, scale, grad, fresh, 2)
-                   : gradient_groups(x, 0, b, delta, rows, cols, scale, grad, fresh, 2);
+        gradient_rows(x, b, delta, rows, cols, scale, grad, fresh, 2);
     else if (rows <= 4)
-        from_bytes ? gradient_groups(x, 1, b, delta, rows, cols, scale, grad, fresh, 4)
-                   : gradient_groups(x, 0, b, delta, rows, cols, scale, grad, fresh, 4);
+        gradient_rows(x, b, delta, rows, cols, scale, grad, fresh, 4);
     else
-        from_bytes ? gradient_groups(x, 1, b, delta, rows, cols, scale, grad, fresh, GROUP)
-                   : gradient_groups(x, 0, b, delta, rows, cols, scale, grad, fresh, GROUP);
+        gradient_rows(x, b, delta, rows, cols, scale, grad, fresh, GROUP);
 }

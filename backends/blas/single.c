@@ -43,15 +43,16 @@ static void narrow_deltas_below(const float *delta, size_t b, const float *theta
 }
 
 /* The block's first-layer inputs and the factor of its sums. With a
- * narrow first layer, u8 bytes and f32 values are read where the dataset
- * keeps them: the bytes become floats (exactly) in registers, and the
- * sums are multiplied by 1 / divisor; the floats are used as they are.
- * Otherwise (f64, or a wide first layer, which sgemm takes) the values as
+ * narrow first layer, the values are read where the dataset keeps them:
+ * u8 bytes become floats (exactly) in registers, and the sums are
+ * multiplied by 1 / divisor; f32 values are used as they are; f64 values
+ * are rounded to floats in registers, as galann_data_view_rows_f32 rounds
+ * them. Otherwise (a wide first layer, which sgemm takes) the values as
  * floats in out, and the factor 1. */
 static block_rows first_layer_inputs(const blas_state *s, const galann_data_view *v, const galann_net_view *net,
                                      size_t first, size_t b, float *out, double *scale)
 {
-    block_rows x = { out, NULL, v->n };
+    block_rows x = { .values = out, .ld = v->n };
     int narrow = narrow_for(s, net->sizes[1]) != NULL;
     *scale = 1.0;
     if (narrow && v->storage == GALANN_STORAGE_U8) {
@@ -59,6 +60,8 @@ static block_rows first_layer_inputs(const blas_state *s, const galann_data_view
         *scale = 1.0 / v->divisor;
     } else if (narrow && v->storage == GALANN_STORAGE_F32) {
         x.values = (const float *)v->features + first * v->n;
+    } else if (narrow && v->storage == GALANN_STORAGE_F64) {
+        x.doubles = (const double *)v->features + first * v->n;
     } else {
         galann_data_view_rows_f32(v, first, b, out);
     }
@@ -79,7 +82,7 @@ static void forward(const evaluation_task *t, worker_space *w, size_t b, const b
         float *a = w->activations_f + t->unit_offsets[l];
         const galann_narrow_kernels *narrow = narrow_for(t->state, rows);
         if (narrow) {
-            block_rows x = { in, NULL, ld_in };
+            block_rows x = { .values = in, .ld = ld_in };
             narrow->forward_f32(l == 1 ? first : &x, b, theta, rows, cols, l == 1 ? scale : 1.0, a);
         } else {
             for (size_t i = 0; i < b; i++) {
@@ -152,7 +155,7 @@ static void backward(const evaluation_task *t, worker_space *w, size_t b, const 
         }
         const galann_narrow_kernels *narrow = narrow_for(t->state, rows);
         if (narrow) {
-            block_rows x = { in, NULL, cols };
+            block_rows x = { .values = in, .ld = cols };
             narrow->gradient_f32(l == 1 ? first : &x, b, delta, rows, cols, l == 1 ? scale : 1.0, grad, fresh);
         } else {
             float *delta_t = w->delta_t_f;
