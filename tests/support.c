@@ -165,6 +165,13 @@ void free_galaxy_data(void)
     galaxy_error[0] = '\0';
 }
 
+int teardown_galaxy_data(void **state)
+{
+    (void)state;
+    free_galaxy_data();
+    return 0;
+}
+
 size_t usable_backend_count(void)
 {
     size_t count = 0;

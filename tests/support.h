@@ -44,6 +44,8 @@ int temp_folder_remove(const char *folder);
 const galann_dataset *galaxy_train(void);
 const galann_dataset *galaxy_test(void);
 void free_galaxy_data(void);
+/* free_galaxy_data as a cmocka group teardown. */
+int teardown_galaxy_data(void **state);
 
 /* Backends compiled in and usable here, by index; count first. */
 size_t usable_backend_count(void);

@@ -949,13 +949,6 @@ static void synthetic_set_is_deterministic_and_8_bit(void **state)
     galann_dataset_free(other);
 }
 
-static int teardown_data(void **state)
-{
-    (void)state;
-    free_galaxy_data();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -973,5 +966,5 @@ int main(void)
         cmocka_unit_test(synthetic_set_is_learnable_but_not_trivial),
         cmocka_unit_test(synthetic_set_is_deterministic_and_8_bit),
     };
-    return tests_exit_status(cmocka_run_group_tests(tests, NULL, teardown_data));
+    return tests_exit_status(cmocka_run_group_tests(tests, NULL, teardown_galaxy_data));
 }

@@ -185,13 +185,6 @@ static void predictions_at_theta50_equal_fixture(void **state)
     free(expected);
 }
 
-static int teardown_data(void **state)
-{
-    (void)state;
-    free_galaxy_data();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -202,5 +195,5 @@ int main(void)
         cmocka_unit_test(cost_matches_trajectory_at_theta50_on_test),
         cmocka_unit_test(predictions_at_theta50_equal_fixture),
     };
-    return tests_exit_status(cmocka_run_group_tests(tests, NULL, teardown_data));
+    return tests_exit_status(cmocka_run_group_tests(tests, NULL, teardown_galaxy_data));
 }

@@ -248,13 +248,6 @@ static void precision_is_chosen_and_refused_by_the_device(void **state)
     assert_non_null(strstr(devices, ", no fp64)"));
 }
 
-static int teardown_data(void **state)
-{
-    (void)state;
-    free_galaxy_data();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -263,5 +256,5 @@ int main(void)
         cmocka_unit_test(single_gives_the_same_bits_every_time),
         cmocka_unit_test(precision_is_chosen_and_refused_by_the_device),
     };
-    return tests_exit_status(cmocka_run_group_tests(tests, NULL, teardown_data));
+    return tests_exit_status(cmocka_run_group_tests(tests, NULL, teardown_galaxy_data));
 }

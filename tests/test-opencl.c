@@ -635,13 +635,6 @@ static void galaxy_network_matches_reference_on_train(void **state)
     galann_model_free(m);
 }
 
-static int teardown_data(void **state)
-{
-    (void)state;
-    free_galaxy_data();
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], NO_PLATFORM_FLAG) == 0)
@@ -660,5 +653,5 @@ int main(int argc, char **argv)
         cmocka_unit_test(describe_names_the_device_and_profiles_on_request),
         cmocka_unit_test(galaxy_network_matches_reference_on_train),
     };
-    return tests_exit_status(cmocka_run_group_tests(tests, NULL, teardown_data));
+    return tests_exit_status(cmocka_run_group_tests(tests, NULL, teardown_galaxy_data));
 }

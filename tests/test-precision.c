@@ -247,13 +247,6 @@ static void precision_is_chosen_refused_and_read_from_the_environment(void **sta
     unsetenv("GALANN_PRECISION");
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    free_galaxy_data();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -262,5 +255,5 @@ int main(void)
         cmocka_unit_test(single_reads_every_storage_alike_on_odd_shapes),
         cmocka_unit_test(precision_is_chosen_refused_and_read_from_the_environment),
     };
-    return tests_exit_status(cmocka_run_group_tests(tests, NULL, teardown));
+    return tests_exit_status(cmocka_run_group_tests(tests, NULL, teardown_galaxy_data));
 }

@@ -10,8 +10,8 @@
  *
  * Narrow layers (s_l <= NARROW_ROWS outputs, 8 and 3 in 1024-8-3) go to
  * this CPU's narrow-layer loops (narrow.h: narrow_single.c, on AVX-512)
- * when it has them, which read u8 and f32 data where the dataset keeps
- * them; elsewhere, and for wider layers, cblas_sgemm on the block's
+ * when it has them, which read u8, f32 and f64 data where the dataset
+ * keeps them; elsewhere, and for wider layers, cblas_sgemm on the block's
  * values converted to floats.
  */
 #include <math.h>
